@@ -1,0 +1,76 @@
+// Parking building blocks shared by the sync package: wait reasons, a counting semaphore whose
+// waiters park (goroutines) or sleep (plain threads), and Go's ticket-based notify list.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "gocxx/detail/lock.hpp"
+
+namespace gocxx::detail {
+
+// Why a goroutine is waiting. The strings are Go's (runtime2.go waitReasonStrings), so dumps
+// and tools written for Go read them unchanged.
+enum class WaitReason : std::uint8_t {
+  kZero,
+  kChanSend,
+  kChanReceive,
+  kChanSendNilChan,
+  kChanReceiveNilChan,
+  kSelect,
+  kSelectNoCases,
+  kSleep,
+  kSyncMutexLock,
+  kSyncRWMutexRLock,
+  kSyncRWMutexLock,
+  kSyncWaitGroupWait,
+  kSyncCondWait,
+  kSemacquire,
+  kForever,
+  kCount
+};
+const char* wait_reason_string(WaitReason reason);
+
+struct Waiter;  // a parked goroutine or thread in some queue (Go's sudog); see src/runtime/park.hpp
+
+// FIFO list of Waiters; the owner's lock guards it.
+struct WaitList {
+  Waiter* head = nullptr;
+  Waiter* tail = nullptr;
+};
+
+// Go's runtime semaphore (sema.go), one per primitive instead of a global address-keyed table.
+class Sema {
+ public:
+  // Waits until the count is positive, then decrements it. `lifo` queues the caller at the head
+  // (a waiter that was woken and lost the race goes back to the front, as in Go).
+  void acquire(bool lifo, WaitReason reason);
+  // Increments the count and wakes one waiter. With `handoff`, the count goes straight to the
+  // woken waiter and the caller yields to it (Mutex starvation mode).
+  void release(bool handoff);
+
+ private:
+  bool try_acquire();
+  std::atomic<std::uint32_t> count_{0};
+  std::atomic<std::uint32_t> nwait_{0};
+  Lock lock_;
+  WaitList waiters_;
+};
+
+// Go's notifyList (sema.go): waiters take a ticket before releasing the user's lock, so a
+// signal between the unlock and the park is never lost.
+class NotifyList {
+ public:
+  std::uint32_t add() { return wait_.fetch_add(1, std::memory_order_acq_rel); }
+  void wait(std::uint32_t ticket);
+  void notify_one();
+  void notify_all();
+
+ private:
+  std::atomic<std::uint32_t> wait_{0};    // next ticket to hand out
+  std::atomic<std::uint32_t> notify_{0};  // next ticket to wake
+  Lock lock_;
+  WaitList waiters_;
+};
+
+}  // namespace gocxx::detail

@@ -1,0 +1,7 @@
+// The whole of gocxx: Go's concurrency runtime in C++20.
+#pragma once
+
+#include "gocxx/chan.hpp"
+#include "gocxx/runtime.hpp"
+#include "gocxx/sync.hpp"
+#include "gocxx/time.hpp"

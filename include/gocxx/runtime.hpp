@@ -1,0 +1,131 @@
+// gocxx runtime: goroutines on an M:N scheduler (Go's package runtime).
+//
+//   gocxx::run(main)            runs `main` as goroutine 1 and returns when it returns
+//   gocxx::go(f, args...)       spawns a goroutine, returns its id
+//   gocxx::yield()              Go's runtime.Gosched
+//   gocxx::blocking(f)          runs a blocking call without stalling other goroutines
+//   gocxx::panic(msg)           Go's panic: report and exit(2)
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <new>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace gocxx {
+
+// Settings for one gocxx::run. Zero means "the default".
+struct Options {
+  // Number of Ps (Go's GOMAXPROCS). Default: the GOCXX_MAXPROCS environment variable, else the
+  // number of hardware threads.
+  int procs = 0;
+  // Virtual size of each goroutine stack, committed lazily page by page. Default 256 KiB
+  // (GOCXX_STACK_SIZE overrides). Rounded up to whole pages.
+  std::size_t stack_size = 0;
+};
+
+// Per-spawn settings: gocxx::go(gocxx::SpawnOptions{.stack_size = 4 << 20}, f).
+struct SpawnOptions {
+  std::size_t stack_size = 0;  // 0: the run's default
+};
+
+using GoroutineId = std::uint64_t;
+
+namespace detail {
+
+// How the runtime moves, runs and destroys a type-erased goroutine body that lives on the
+// goroutine's own stack (so spawning allocates nothing on the heap).
+struct ClosureOps {
+  std::size_t size;
+  std::size_t align;
+  void (*move_into)(void* dst, void* src);
+  void (*run)(void* self);
+  void (*destroy)(void* self) noexcept;
+};
+
+template <class Closure>
+inline constexpr ClosureOps closure_ops_for{
+    sizeof(Closure), alignof(Closure),
+    [](void* dst, void* src) { ::new (dst) Closure(std::move(*static_cast<Closure*>(src))); },
+    [](void* self) { (*static_cast<Closure*>(self))(); },
+    [](void* self) noexcept { static_cast<Closure*>(self)->~Closure(); }};
+
+// Spawns a goroutine. The caller's return address (a PC inside the function that called
+// gocxx::go, since go() is always inlined) becomes the creation site, as Go records gopc.
+[[gnu::noinline]] GoroutineId spawn(void* closure, const ClosureOps& ops, std::size_t stack_size);
+
+int run_main(void* closure, const ClosureOps& ops, const Options& options);
+
+}  // namespace detail
+
+// Runs `main` (returning void or int) as the main goroutine and returns when it returns.
+// Goroutines still alive then are abandoned, as Go abandons them when main returns.
+template <class F>
+int run(F&& main, const Options& options = {}) {
+  static_assert(std::is_invocable_v<F&>, "gocxx::run: main must be callable with no arguments");
+  int exit_code = 0;
+  auto body = [&exit_code, fn = std::forward<F>(main)]() mutable {
+    if constexpr (std::is_convertible_v<std::invoke_result_t<decltype(fn)&>, int>) {
+      exit_code = fn();
+    } else {
+      fn();
+    }
+  };
+  detail::run_main(&body, detail::closure_ops_for<decltype(body)>, options);
+  return exit_code;
+}
+
+// Spawns f(args...) as a new goroutine. Arguments are decay-copied (or moved) at the call, like
+// std::thread, so a goroutine never reads its caller's stack by accident.
+template <class F, class... Args>
+[[gnu::always_inline]] inline GoroutineId go(const SpawnOptions& spawn_options, F&& f,
+                                             Args&&... args) {
+  static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&...>,
+                "gocxx::go: f must be callable with the given arguments");
+  auto body = [fn = std::forward<F>(f),
+               bound = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+    std::apply(fn, std::move(bound));
+  };
+  return detail::spawn(&body, detail::closure_ops_for<decltype(body)>, spawn_options.stack_size);
+}
+
+template <class F, class... Args>
+  requires(!std::is_same_v<std::decay_t<F>, SpawnOptions>)
+[[gnu::always_inline]] inline GoroutineId go(F&& f, Args&&... args) {
+  return go(SpawnOptions{}, std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+// Lets other goroutines run; the caller stays runnable (Go's runtime.Gosched). On a plain
+// thread it yields the thread.
+void yield();
+
+// Live user goroutines of the current run, the main goroutine included (Go's NumGoroutine).
+int num_goroutine();
+
+// The calling goroutine's id; 0 on a plain thread.
+GoroutineId goroutine_id();
+
+// Ps of the current run; outside a run, the number a run would use by default.
+int procs();
+
+// Runs a blocking system call or foreign library call. The goroutine's P is handed to another
+// thread meanwhile (Go's entersyscall/exitsyscall), so other goroutines keep running.
+void enter_blocking();
+void exit_blocking();
+template <class F>
+decltype(auto) blocking(F&& f) {
+  struct Guard {
+    Guard() { enter_blocking(); }
+    ~Guard() { exit_blocking(); }
+  } guard;
+  return std::forward<F>(f)();
+}
+
+// Go's panic: prints "panic: <message>" and the goroutine's stack to stderr, exits with status 2.
+[[noreturn]] void panic(std::string_view message);
+
+}  // namespace gocxx

@@ -1,0 +1,90 @@
+// Context switches between a thread's scheduler context (g0) and goroutines, on Boost.Context's
+// fcontext (a few register pushes and a stack-pointer swap), annotated for the sanitizers:
+// ASan must learn which stack is live (else it reports false stack-buffer-overflows and its
+// fake stacks leak), and TSan must learn which fiber's happens-before history applies.
+#pragma once
+
+#include <boost/context/detail/fcontext.hpp>
+#include <cstddef>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GOCXX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GOCXX_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GOCXX_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GOCXX_TSAN 1
+#endif
+#endif
+
+extern "C" {
+#ifdef GOCXX_ASAN
+void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, std::size_t size);
+void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old,
+                                     std::size_t* size_old);
+#endif
+#ifdef GOCXX_TSAN
+void* __tsan_get_current_fiber();
+void* __tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void* fiber);
+void __tsan_switch_to_fiber(void* fiber, unsigned flags);
+#endif
+}
+
+namespace gocxx::detail {
+
+namespace fctx = boost::context::detail;
+
+// One side of a switch: a goroutine, or a thread's own scheduler stack.
+struct ExecContext {
+  fctx::fcontext_t saved = nullptr;  // where to resume; valid while not running
+  const void* stack_bottom = nullptr;
+  std::size_t stack_size = 0;
+  void* asan_fake_stack = nullptr;
+  void* tsan_fiber = nullptr;
+
+  // Describes the calling thread's own stack as this context (a scheduler thread's g0).
+  void adopt_current_thread();
+  // Describes a fresh goroutine stack [bottom, bottom + size).
+  void init_fiber(void* bottom, std::size_t size) {
+    stack_bottom = bottom;
+    stack_size = size;
+#ifdef GOCXX_TSAN
+    if (!tsan_fiber) tsan_fiber = __tsan_create_fiber(0);
+#endif
+  }
+};
+
+// Switches from `from` (the running context) to `to`, handing it `data`. Returns when someone
+// switches back to `from`; the result carries their context and data. `from_exits` says that
+// `from` will never run again (ASan then frees its fake stack).
+inline fctx::transfer_t switch_context(ExecContext& from, ExecContext& to, void* data,
+                                       bool from_exits = false) {
+#ifdef GOCXX_ASAN
+  __sanitizer_start_switch_fiber(from_exits ? nullptr : &from.asan_fake_stack, to.stack_bottom,
+                                 to.stack_size);
+#endif
+#ifdef GOCXX_TSAN
+  __tsan_switch_to_fiber(to.tsan_fiber, 0);
+#endif
+  (void)from_exits;
+  fctx::transfer_t t = fctx::jump_fcontext(to.saved, data);
+#ifdef GOCXX_ASAN
+  __sanitizer_finish_switch_fiber(from.asan_fake_stack, nullptr, nullptr);
+#endif
+  return t;
+}
+
+// First thing a new fiber does on its own stack.
+inline void fiber_started() {
+#ifdef GOCXX_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
+}
+
+}  // namespace gocxx::detail

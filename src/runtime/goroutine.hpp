@@ -1,0 +1,58 @@
+// G: one goroutine. The G lives at the top of its own stack, its body (the closure passed to
+// go()) just below it, so a goroutine costs one mapping and no heap allocation. Gs are never
+// freed: a dead G keeps its stack and goes to a free list for reuse (Go's gfree), which is
+// also what lets the registry walk every G ever made without reclamation.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "context.hpp"
+#include "gocxx/runtime.hpp"
+#include "park.hpp"
+#include "stack.hpp"
+
+namespace gocxx::detail {
+
+struct M;
+
+// Go's goroutine states (runtime2.go), same meanings. kScanBit is set on top of a state while a
+// diagnostic reads the G; the scheduler waits for it to clear before resuming the goroutine.
+enum GStatus : std::uint32_t {
+  kIdle = 0,      // just allocated, not yet initialized
+  kRunnable = 1,  // in a run queue
+  kRunning = 2,   // executing on an M
+  kSyscall = 3,   // inside gocxx::blocking(), no P
+  kWaiting = 4,   // parked; wait_reason says why
+  kDead = 6,      // finished, on a free list
+  kScanBit = 0x1000,
+};
+const char* status_string(std::uint32_t status);
+
+struct G {
+  ExecContext context;
+  Stack stack;
+  std::atomic<std::uint32_t> status{kIdle};
+  GoroutineId id = 0;
+  GoroutineId parent_id = 0;
+  std::uintptr_t create_pc = 0;        // return address inside the function that called go()
+  std::uintptr_t start_pc = 0;         // the body's entry (its run thunk)
+  std::atomic<WaitReason> wait_reason{WaitReason::kZero};
+  std::atomic<std::int64_t> wait_since_ns{0};  // monotonic ns when it parked
+  Parker parker;
+  M* m = nullptr;                      // while running
+  G* sched_next = nullptr;             // global run queue and free lists
+  void* closure = nullptr;             // the body, on this G's stack
+  const ClosureOps* closure_ops = nullptr;
+  std::uint64_t generation = 0;        // which gocxx::run owns it (stale wake-ups are dropped)
+};
+
+// The goroutine running on this thread, or nullptr on a plain thread or the scheduler stack.
+// Never inlined: a goroutine can resume on another thread, and the compiler must not reuse a
+// thread_local address computed before a switch.
+G* current_g();
+M* current_m();
+
+std::int64_t nanotime();
+
+}  // namespace gocxx::detail

@@ -1,0 +1,774 @@
+// The scheduler: run queues, finding work, idle Ms, spawning, parking and blocking calls.
+//
+// Lock order (outer to inner): channel/sema Locks -> Runtime::lock -> g_pool.lock / allgs lock.
+// Runtime::lock is never held across a context switch.
+//
+// Lost wake-up rule (Go's "delicate dance" in findRunnable): a producer publishes work (run
+// queue push) and then reads npidle/nmspinning; an M going idle publishes itself (npidle++,
+// nmspinning--) and then re-reads every run queue. Both sides use sequentially consistent
+// operations, so at least one of them sees the other.
+#include "scheduler.hpp"
+
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "futex.hpp"
+#include "registry.hpp"
+
+namespace gocxx::detail {
+
+namespace {
+
+thread_local M* tls_m = nullptr;
+std::atomic<Runtime*> g_runtime{nullptr};
+std::atomic<std::uint64_t> g_generation{0};
+
+constexpr int kLocalFreeMax = 64;   // dead Gs a P keeps before moving half to the pool
+constexpr int kStealTries = 4;      // Go's stealTries
+constexpr std::uint32_t kGlobalCheckInterval = 61;
+
+// ---- run queues -----------------------------------------------------------------------------
+
+void global_put_batch_locked(Runtime* rt, G* head, G* tail, std::int64_t n) {
+  tail->sched_next = nullptr;
+  if (rt->global_tail) {
+    rt->global_tail->sched_next = head;
+  } else {
+    rt->global_head = head;
+  }
+  rt->global_tail = tail;
+  rt->global_size.fetch_add(n, std::memory_order_seq_cst);
+}
+
+void global_put(Runtime* rt, G* g) {
+  std::lock_guard lk(rt->lock);
+  global_put_batch_locked(rt, g, g, 1);
+}
+
+G* global_pop_locked(Runtime* rt) {
+  G* g = rt->global_head;
+  if (!g) return nullptr;
+  rt->global_head = g->sched_next;
+  if (!rt->global_head) rt->global_tail = nullptr;
+  rt->global_size.fetch_sub(1, std::memory_order_relaxed);
+  g->sched_next = nullptr;
+  return g;
+}
+
+void local_put(Runtime* rt, P* p, G* g, bool next) {
+  G* overflow = nullptr;
+  while (!p->runq.push(g, next, &overflow)) {
+    G *head, *tail;
+    std::uint32_t n = p->runq.take_half_for_global(overflow, &head, &tail);
+    if (n) {
+      std::lock_guard lk(rt->lock);
+      global_put_batch_locked(rt, head, tail, n);
+      return;
+    }
+    g = overflow;  // a stealer made room; retry
+    next = false;
+  }
+}
+
+// Takes a fair share of the global queue: one to run, the rest into p's local queue.
+G* global_get_locked(Runtime* rt, P* p, std::int64_t max) {
+  std::int64_t size = rt->global_size.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  std::int64_t n = std::min<std::int64_t>(size, size / rt->nprocs + 1);
+  if (max > 0 && n > max) n = max;
+  n = std::min<std::int64_t>(n, RunQueue::kSize / 2);
+  G* g = global_pop_locked(rt);
+  for (std::int64_t i = 1; i < n; ++i) local_put(rt, p, global_pop_locked(rt), false);
+  return g;
+}
+
+// ---- idle Ps and Ms ---------------------------------------------------------------------------
+
+void pidle_put_locked(Runtime* rt, P* p) {
+  p->idle_next = rt->idle_ps;
+  rt->idle_ps = p;
+  rt->npidle.fetch_add(1, std::memory_order_seq_cst);
+}
+
+P* pidle_get_locked(Runtime* rt) {
+  P* p = rt->idle_ps;
+  if (p) {
+    rt->idle_ps = p->idle_next;
+    p->idle_next = nullptr;
+    rt->npidle.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  return p;
+}
+
+void m_main(M* m);
+
+// Starts an M (an idle one, or a new thread) to run P p (an idle P if p is null). `spinning`
+// means the caller already counted the new M in nmspinning.
+void start_m(Runtime* rt, P* p, bool spinning) {
+  std::unique_lock lk(rt->lock);
+  if (rt->stopping) {
+    if (spinning) rt->nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    return;
+  }
+  if (!p) p = pidle_get_locked(rt);
+  if (!p) {
+    if (spinning) rt->nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    return;
+  }
+  M* m = rt->idle_ms;
+  if (m) {
+    rt->idle_ms = m->idle_next;
+    lk.unlock();
+    m->next_p = p;
+    m->spinning = spinning;
+    m->wake_word.store(1, std::memory_order_release);
+    futex_wake(m->wake_word, 1);
+    return;
+  }
+  // Created under the lock so that shutdown sees every M it must join.
+  auto fresh = std::make_unique<M>();
+  fresh->rt = rt;
+  fresh->next_p = p;
+  fresh->spinning = spinning;
+  fresh->rand_state = 0x9e3779b97f4a7c15ull * (rt->ms.size() + 1);
+  M* raw = fresh.get();
+  rt->refs.fetch_add(1, std::memory_order_relaxed);
+  rt->ms.push_back(std::move(fresh));
+  raw->thread = std::thread(m_main, raw);
+}
+
+// Go's wakep: if there is an idle P and nobody is already looking for work, wake an M to spin.
+void wakep(Runtime* rt) {
+  if (rt->npidle.load(std::memory_order_seq_cst) == 0) return;
+  int expected = 0;
+  if (rt->nmspinning.load(std::memory_order_seq_cst) != 0 ||
+      !rt->nmspinning.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) {
+    return;
+  }
+  start_m(rt, nullptr, true);
+}
+
+void reset_spinning(M* m) {
+  m->spinning = false;
+  if (m->rt->nmspinning.fetch_sub(1, std::memory_order_seq_cst) == 1) {
+    wakep(m->rt);  // we were the last spinner and found work: there may be more
+  }
+}
+
+// Parks the M until start_m hands it a P. Returns false when the runtime is stopping.
+bool stop_m(M* m) {
+  Runtime* rt = m->rt;
+  {
+    std::lock_guard lk(rt->lock);
+    if (rt->stopping) return false;
+    m->idle_next = rt->idle_ms;
+    rt->idle_ms = m;
+  }
+  while (m->wake_word.load(std::memory_order_acquire) == 0) futex_wait(m->wake_word, 0);
+  m->wake_word.store(0, std::memory_order_relaxed);
+  m->p = std::exchange(m->next_p, nullptr);
+  return m->p != nullptr;
+}
+
+// Go's handoffp: called when an M gives up its P for a blocking call.
+void hand_off_p(Runtime* rt, P* p) {
+  if (!p->runq.empty() || rt->global_size.load(std::memory_order_seq_cst) > 0) {
+    start_m(rt, p, false);
+    return;
+  }
+  int expected = 0;
+  if (rt->nmspinning.load() + rt->npidle.load() == 0 &&
+      rt->nmspinning.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) {
+    start_m(rt, p, true);  // no one else is looking for work: this P should
+    return;
+  }
+  std::unique_lock lk(rt->lock);
+  if (rt->global_size.load(std::memory_order_relaxed) > 0 && !rt->stopping) {
+    lk.unlock();
+    start_m(rt, p, false);
+    return;
+  }
+  pidle_put_locked(rt, p);
+}
+
+std::uint32_t rand_next(std::uint64_t& state) {
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return static_cast<std::uint32_t>(state >> 32);
+}
+
+G* steal_work(M* m) {
+  Runtime* rt = m->rt;
+  P* p = m->p;
+  int n = rt->nprocs;
+  for (int attempt = 0; attempt < kStealTries; ++attempt) {
+    bool steal_next = attempt == kStealTries - 1;
+    // Visit victims in a random rotation with a random odd... stride coprime to n: start
+    // anywhere, step 1 (n is small; a rotation is enough to spread stealers).
+    int start = static_cast<int>(rand_next(m->rand_state) % n);
+    for (int i = 0; i < n; ++i) {
+      P* victim = rt->ps[(start + i) % n].get();
+      if (victim == p) continue;
+      if (G* g = p->runq.steal_from(victim->runq, steal_next)) return g;
+    }
+    if (rt->global_size.load(std::memory_order_relaxed) > 0) return nullptr;
+  }
+  return nullptr;
+}
+
+// Go's findRunnable: returns the next G to run on m (which holds a P), sleeping the M while
+// there is none. Returns nullptr only when the runtime is stopping.
+G* find_runnable(M* m) {
+  Runtime* rt = m->rt;
+  for (;;) {
+    if (rt->stopping_flag.load(std::memory_order_acquire)) return nullptr;
+    P* p = m->p;
+
+    // Fairness: now and then take from the global queue even if the local one has work.
+    if (p->schedtick % kGlobalCheckInterval == 0 &&
+        rt->global_size.load(std::memory_order_relaxed) > 0) {
+      std::lock_guard lk(rt->lock);
+      if (G* g = global_get_locked(rt, p, 1)) return g;
+    }
+    if (G* g = p->runq.pop()) return g;
+    if (rt->global_size.load(std::memory_order_relaxed) > 0) {
+      std::lock_guard lk(rt->lock);
+      if (G* g = global_get_locked(rt, p, 0)) return g;
+    }
+
+    // Steal, but keep spinners to at most half the busy Ps (they burn CPU).
+    int busy = rt->nprocs - rt->npidle.load(std::memory_order_relaxed);
+    if (m->spinning || 2 * rt->nmspinning.load(std::memory_order_relaxed) < busy) {
+      if (!m->spinning) {
+        m->spinning = true;
+        rt->nmspinning.fetch_add(1, std::memory_order_seq_cst);
+      }
+      if (G* g = steal_work(m)) return g;
+      if (rt->global_size.load(std::memory_order_relaxed) > 0) continue;
+    }
+
+    // Nothing to do: release the P and sleep.
+    {
+      std::unique_lock lk(rt->lock);
+      if (rt->stopping) return nullptr;
+      if (G* g = global_get_locked(rt, p, 0)) return g;
+      pidle_put_locked(rt, p);
+      m->p = nullptr;
+    }
+    bool was_spinning = m->spinning;
+    if (m->spinning) {
+      m->spinning = false;
+      rt->nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    // Re-check after publishing ourselves as idle (see the lost wake-up rule at the top).
+    bool work_appeared = rt->global_size.load(std::memory_order_seq_cst) > 0;
+    for (int i = 0; i < rt->nprocs && !work_appeared; ++i) {
+      work_appeared = !rt->ps[i]->runq.empty();
+    }
+    if (work_appeared) {
+      std::unique_lock lk(rt->lock);
+      if (P* again = pidle_get_locked(rt)) {
+        lk.unlock();
+        m->p = again;
+        if (was_spinning) {
+          m->spinning = true;
+          rt->nmspinning.fetch_add(1, std::memory_order_seq_cst);
+        }
+        continue;
+      }
+    }
+    if (!stop_m(m)) return nullptr;
+  }
+}
+
+// ---- the dead-G pool ------------------------------------------------------------------------
+
+struct GPool {
+  std::mutex lock;
+  struct List {
+    std::size_t stack_size;
+    G* head;
+    int count;
+  };
+  std::vector<List> lists;  // one per distinct stack size (few)
+
+  List& list_for(std::size_t size) {
+    for (auto& l : lists) {
+      if (l.stack_size == size) return l;
+    }
+    return lists.emplace_back(List{size, nullptr, 0});
+  }
+};
+GPool& g_pool() {
+  static GPool* pool = new GPool;  // outlives every thread; Gs are never freed
+  return *pool;
+}
+
+void pool_put(G* g) {
+  auto& pool = g_pool();
+  std::lock_guard lk(pool.lock);
+  auto& l = pool.list_for(g->stack.size);
+  g->sched_next = l.head;
+  l.head = g;
+  ++l.count;
+}
+
+// Takes up to `max` Gs with the given stack size from the pool, as a linked list.
+G* pool_take(std::size_t size, int max, int* taken) {
+  auto& pool = g_pool();
+  std::lock_guard lk(pool.lock);
+  auto& l = pool.list_for(size);
+  G* head = nullptr;
+  *taken = 0;
+  while (l.head && *taken < max) {
+    G* g = l.head;
+    l.head = g->sched_next;
+    --l.count;
+    g->sched_next = head;
+    head = g;
+    ++*taken;
+  }
+  return head;
+}
+
+G* new_g(std::size_t stack_size) {
+  Stack s = stack_map(stack_size);
+  auto top = reinterpret_cast<std::uintptr_t>(s.top());
+  auto* g = ::new (reinterpret_cast<void*>((top - sizeof(G)) & ~std::uintptr_t(63))) G();
+  g->stack = s;
+  registry_add(g);
+  return g;
+}
+
+G* g_get(Runtime* rt, P* p, std::size_t size) {
+  if (p && size == rt->stack_size) {
+    if (!p->free_gs) {
+      int taken = 0;
+      p->free_gs = pool_take(size, kLocalFreeMax / 2, &taken);
+      p->free_count = taken;
+    }
+    if (G* g = p->free_gs) {
+      p->free_gs = g->sched_next;
+      --p->free_count;
+      return g;
+    }
+    return new_g(size);
+  }
+  int taken = 0;
+  if (G* g = pool_take(size, 1, &taken)) return g;
+  return new_g(size);
+}
+
+void g_put(Runtime* rt, P* p, G* g) {
+  g->sched_next = nullptr;
+  if (p && g->stack.size == rt->stack_size) {
+    g->sched_next = p->free_gs;
+    p->free_gs = g;
+    if (++p->free_count > kLocalFreeMax) {
+      while (p->free_count > kLocalFreeMax / 2) {
+        G* spill = p->free_gs;
+        p->free_gs = spill->sched_next;
+        --p->free_count;
+        pool_put(spill);
+      }
+    }
+    return;
+  }
+  pool_put(g);
+}
+
+// ---- running goroutines ---------------------------------------------------------------------
+
+// Waits out a diagnostic that holds the scan bit, then moves the G from `from` to `to`.
+void cas_status(G* g, std::uint32_t from, std::uint32_t to) {
+  std::uint32_t expected = from;
+  while (!g->status.compare_exchange_weak(expected, to, std::memory_order_acq_rel)) {
+    if ((expected & ~kScanBit) != from) {
+      char msg[96];
+      std::snprintf(msg, sizeof msg, "casgstatus: goroutine %llu: bad status %s, want %s",
+                    static_cast<unsigned long long>(g->id), status_string(expected),
+                    status_string(from));
+      fatal(msg);
+    }
+    expected = from;
+    cpu_relax();
+  }
+}
+
+void check_stack_bound(G* g, void* saved_sp) {
+  if (g->stack.guard == nullptr && static_cast<char*>(saved_sp) < g->stack.bottom) {
+    char msg[128];
+    std::snprintf(msg, sizeof msg, "runtime: goroutine %llu stack exceeds %zu-byte limit",
+                  static_cast<unsigned long long>(g->id), g->stack.size);
+    std::fprintf(stderr, "%s\n", msg);
+    fatal("stack overflow");
+  }
+}
+
+void handle_switch(M* m, G* g, SwitchRequest* req) {
+  Runtime* rt = m->rt;
+  switch (req->kind) {
+    case SwitchRequest::kPark: {
+      // Copy first: once unlocked, g may run elsewhere and reuse the request's stack slot.
+      auto unlock = req->unlock;
+      void* arg = req->arg;
+      g->status.store(kWaiting, std::memory_order_release);
+      if (unlock) unlock(arg);
+      break;
+    }
+    case SwitchRequest::kYield:
+      g->status.store(kRunnable, std::memory_order_release);
+      global_put(rt, g);  // Go's Gosched: to the back of the global queue
+      break;
+    case SwitchRequest::kExit:
+      g->status.store(kDead, std::memory_order_release);
+      rt->live_goroutines.fetch_sub(1, std::memory_order_relaxed);
+      g_put(rt, m->p, g);
+      break;
+    case SwitchRequest::kNoPAfterBlocking:
+      g->status.store(kRunnable, std::memory_order_release);
+      global_put(rt, g);
+      wakep(rt);
+      break;
+  }
+}
+
+void execute(M* m, G* g) {
+  cas_status(g, kRunnable, kRunning);
+  g->m = m;
+  m->curg = g;
+  ++m->p->schedtick;
+  fctx::transfer_t t = switch_context(m->g0, g->context, m);
+  // Back on this M's own stack: g switched out and says why in t.data.
+  m->curg = nullptr;
+  g->context.saved = t.fctx;
+  check_stack_bound(g, t.fctx);
+  handle_switch(m, g, static_cast<SwitchRequest*>(t.data));
+}
+
+// Switches from the running goroutine to its M's scheduler stack. Returns when g is resumed,
+// possibly on another M.
+void switch_to_scheduler(G* g, SwitchRequest* req, bool exiting = false) {
+  fctx::transfer_t t = switch_context(g->context, g->m->g0, req, exiting);
+  auto* m = static_cast<M*>(t.data);
+  m->g0.saved = t.fctx;
+}
+
+void goroutine_entry(fctx::transfer_t t) {
+  fiber_started();
+  auto* m = static_cast<M*>(t.data);
+  m->g0.saved = t.fctx;
+  G* g = m->curg;
+  run_goroutine_body(g);
+  // g->m, not m: the body may have moved between threads.
+  Runtime* rt = g->m->rt;
+  if (g->id == 1) {
+    rt->main_done.store(1, std::memory_order_release);
+    futex_wake(rt->main_done, -1);
+  }
+  SwitchRequest req{SwitchRequest::kExit};
+  switch_to_scheduler(g, &req, /*exiting=*/true);
+  __builtin_unreachable();
+}
+
+void m_main(M* m) {
+  tls_m = m;
+  m->g0.adopt_current_thread();
+  install_overflow_handler_for_thread();
+  m->p = std::exchange(m->next_p, nullptr);
+  for (;;) {
+    if (m->p == nullptr && !stop_m(m)) break;
+    G* g = find_runnable(m);
+    if (!g) break;
+    if (m->spinning) reset_spinning(m);
+    execute(m, g);
+  }
+  tls_m = nullptr;
+  m->rt->release_ref();
+}
+
+// Prepares a G to run `closure` (moved onto its stack).
+G* make_goroutine(Runtime* rt, P* p, void* closure, const ClosureOps& ops, std::size_t size,
+                  std::uintptr_t create_pc) {
+  G* g = g_get(rt, p, size);
+  auto below_g = reinterpret_cast<std::uintptr_t>(g);
+  std::size_t align = std::max<std::size_t>(ops.align, 16);
+  std::uintptr_t body = (below_g - ops.size) & ~(align - 1);
+  if (body < reinterpret_cast<std::uintptr_t>(g->stack.bottom) + g->stack.size / 2) {
+    g_put(rt, p, g);
+    throw_panic("gocxx::go: the goroutine's closure is larger than half its stack");
+  }
+  try {
+    ops.move_into(reinterpret_cast<void*>(body), closure);
+  } catch (...) {
+    g_put(rt, p, g);
+    throw;
+  }
+  G* parent = current_g();
+  g->id = rt->next_goid.fetch_add(1, std::memory_order_relaxed);
+  g->parent_id = parent ? parent->id : 0;
+  g->create_pc = create_pc;
+  g->start_pc = reinterpret_cast<std::uintptr_t>(ops.run);
+  g->closure = reinterpret_cast<void*>(body);
+  g->closure_ops = &ops;
+  g->generation = rt->generation;
+  g->wait_reason.store(WaitReason::kZero, std::memory_order_relaxed);
+  g->parker.g = g;
+  g->parker.select_done.store(0, std::memory_order_relaxed);
+  g->m = nullptr;
+  std::uintptr_t sp = body & ~std::uintptr_t(63);
+  std::size_t usable = sp - reinterpret_cast<std::uintptr_t>(g->stack.bottom);
+  g->context.init_fiber(g->stack.bottom, g->stack.size);
+  g->context.saved = fctx::make_fcontext(reinterpret_cast<void*>(sp), usable, goroutine_entry);
+  g->status.store(kRunnable, std::memory_order_release);
+  rt->live_goroutines.fetch_add(1, std::memory_order_relaxed);
+  return g;
+}
+
+int default_procs() {
+  if (const char* env = std::getenv("GOCXX_MAXPROCS")) {
+    char* end = nullptr;
+    long n = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && n > 0 && n <= 1 << 16) return static_cast<int>(n);
+    std::fprintf(stderr, "gocxx: ignoring invalid GOCXX_MAXPROCS=%s\n", env);
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw ? static_cast<int>(hw) : 1;
+}
+
+std::size_t default_stack_size() {
+  if (const char* env = std::getenv("GOCXX_STACK_SIZE")) {
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(env, &end, 10);
+    if (end != env && *end == '\0' && n > 0) return normalize_stack_size(n);
+    std::fprintf(stderr, "gocxx: ignoring invalid GOCXX_STACK_SIZE=%s\n", env);
+  }
+  return normalize_stack_size(256 * 1024);
+}
+
+void shutdown(Runtime* rt) {
+  std::vector<M*> to_join;
+  {
+    std::lock_guard lk(rt->lock);
+    rt->stopping = true;
+    rt->stopping_flag.store(true, std::memory_order_release);
+    for (auto& m : rt->ms) {
+      if (m->in_blocking) {
+        m->thread.detach();  // still inside a blocking call: it releases its ref when done
+      } else {
+        to_join.push_back(m.get());
+      }
+    }
+    for (M* m = rt->idle_ms; m; m = m->idle_next) {
+      m->next_p = nullptr;
+      m->wake_word.store(1, std::memory_order_release);
+      futex_wake(m->wake_word, 1);
+    }
+    rt->idle_ms = nullptr;
+  }
+  for (M* m : to_join) m->thread.join();
+  g_runtime.store(nullptr, std::memory_order_release);
+  // Dead Gs go back to the process-wide pool. Gs still queued or parked are abandoned, as Go
+  // abandons them at exit: never reused, so stale wake-ups aimed at them stay harmless.
+  for (auto& p : rt->ps) {
+    while (G* g = p->free_gs) {
+      p->free_gs = g->sched_next;
+      pool_put(g);
+    }
+  }
+  rt->release_ref();
+}
+
+}  // namespace
+
+// ---- runtime-wide entry points ----------------------------------------------------------------
+
+void Runtime::release_ref() {
+  if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+Runtime* current_runtime() { return g_runtime.load(std::memory_order_acquire); }
+
+[[gnu::noinline]] M* current_m() {
+  M* m = tls_m;
+  asm volatile("" ::: "memory");
+  return m;
+}
+
+[[gnu::noinline]] G* current_g() {
+  M* m = tls_m;
+  return m ? m->curg : nullptr;
+}
+
+std::int64_t nanotime() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::uint32_t fastrand() {
+  thread_local std::uint64_t state = 0;
+  if (state == 0) {
+    state = static_cast<std::uint64_t>(nanotime()) ^ reinterpret_cast<std::uintptr_t>(&state) ^
+            0x9e3779b97f4a7c15ull;
+  }
+  return rand_next(state);
+}
+
+void ready(G* g) {
+  Runtime* rt = current_runtime();
+  if (!rt || g->generation != rt->generation) return;  // abandoned by an earlier run
+  cas_status(g, kWaiting, kRunnable);
+  M* m = current_m();
+  if (m && m->rt == rt && m->p) {
+    local_put(rt, m->p, g, true);
+  } else {
+    global_put(rt, g);
+  }
+  wakep(rt);
+}
+
+void gopark(G* g, WaitReason reason, void (*unlock)(void*), void* arg) {
+  g->wait_reason.store(reason, std::memory_order_relaxed);
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // a few ns; dumps need minutes, not nanoseconds
+  g->wait_since_ns.store(std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec,
+                         std::memory_order_relaxed);
+  SwitchRequest req{SwitchRequest::kPark, unlock, arg};
+  switch_to_scheduler(g, &req);
+  g->wait_reason.store(WaitReason::kZero, std::memory_order_relaxed);
+}
+
+void goyield(G* g) {
+  SwitchRequest req{SwitchRequest::kYield};
+  switch_to_scheduler(g, &req);
+}
+
+GoroutineId spawn(void* closure, const ClosureOps& ops, std::size_t stack_size) {
+  auto create_pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
+  Runtime* rt = current_runtime();
+  if (!rt) throw_panic("gocxx::go called outside gocxx::run");
+  M* m = current_m();
+  P* p = (m && m->rt == rt) ? m->p : nullptr;
+  std::size_t size = stack_size ? normalize_stack_size(stack_size) : rt->stack_size;
+  G* g = make_goroutine(rt, p, closure, ops, size, create_pc);
+  GoroutineId id = g->id;
+  if (p) {
+    local_put(rt, p, g, true);
+  } else {
+    global_put(rt, g);
+  }
+  wakep(rt);
+  return id;
+}
+
+int run_main(void* closure, const ClosureOps& ops, const Options& options) {
+  if (current_runtime()) {
+    throw std::logic_error("gocxx::run: a run is already active in this process");
+  }
+  if (options.procs < 0) throw std::invalid_argument("gocxx::run: Options::procs must be >= 0");
+  auto* rt = new Runtime;
+  rt->generation = g_generation.fetch_add(1) + 1;
+  rt->nprocs = options.procs > 0 ? options.procs : default_procs();
+  rt->stack_size = options.stack_size ? normalize_stack_size(options.stack_size)
+                                      : default_stack_size();
+  for (int i = 0; i < rt->nprocs; ++i) {
+    auto p = std::make_unique<P>();
+    p->id = i;
+    rt->ps.push_back(std::move(p));
+  }
+  {
+    std::lock_guard lk(rt->lock);
+    for (int i = rt->nprocs - 1; i >= 0; --i) pidle_put_locked(rt, rt->ps[i].get());
+  }
+  install_overflow_handler_for_thread();
+  g_runtime.store(rt, std::memory_order_release);
+
+  G* main_g = make_goroutine(rt, nullptr, closure, ops, rt->stack_size,
+                             reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)));
+  global_put(rt, main_g);
+  wakep(rt);
+  while (rt->main_done.load(std::memory_order_acquire) == 0) futex_wait(rt->main_done, 0);
+  shutdown(rt);
+  return 0;
+}
+
+int procs_now() {
+  Runtime* rt = current_runtime();
+  return rt ? rt->nprocs : default_procs();
+}
+
+}  // namespace gocxx::detail
+
+// ---- public API -------------------------------------------------------------------------------
+
+namespace gocxx {
+
+void yield() {
+  if (detail::G* g = detail::current_g()) {
+    detail::goyield(g);
+  } else {
+    std::this_thread::yield();
+  }
+}
+
+int num_goroutine() {
+  detail::Runtime* rt = detail::current_runtime();
+  return rt ? static_cast<int>(rt->live_goroutines.load(std::memory_order_relaxed)) : 0;
+}
+
+GoroutineId goroutine_id() {
+  detail::G* g = detail::current_g();
+  return g ? g->id : 0;
+}
+
+int procs() { return detail::procs_now(); }
+
+void enter_blocking() {
+  using namespace detail;
+  G* g = current_g();
+  if (!g) return;  // a plain thread may block as it likes
+  M* m = g->m;
+  Runtime* rt = m->rt;
+  P* p;
+  {
+    std::lock_guard lk(rt->lock);
+    m->in_blocking = true;
+    p = std::exchange(m->p, nullptr);
+  }
+  g->status.store(kSyscall, std::memory_order_release);
+  hand_off_p(rt, p);
+}
+
+void exit_blocking() {
+  using namespace detail;
+  G* g = current_g();
+  if (!g) return;
+  M* m = g->m;
+  Runtime* rt = m->rt;
+  P* p = nullptr;
+  {
+    std::lock_guard lk(rt->lock);
+    m->in_blocking = false;
+    if (!rt->stopping) p = pidle_get_locked(rt);
+  }
+  if (p) {
+    m->p = p;
+    g->status.store(kRunning, std::memory_order_release);
+    return;
+  }
+  // No P free: queue this goroutine and let the M go idle; another M resumes it.
+  SwitchRequest req{SwitchRequest::kNoPAfterBlocking};
+  switch_to_scheduler(g, &req);
+}
+
+}  // namespace gocxx

@@ -1,0 +1,106 @@
+// The G/M/P scheduler (Go's proc.go). See docs/design.md for the model and lock order.
+//
+//   G  a goroutine                               (goroutine.hpp)
+//   M  an OS thread that runs goroutines          (struct M)
+//   P  a processor: the right to run goroutines,  (struct P)
+//      with a local run queue; procs() of them
+//
+// An M needs a P to run Gs. An M without work releases its P and sleeps on a futex; readying a
+// G wakes one idle M (wakep) only if there is an idle P and no M already spinning for work.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "context.hpp"
+#include "goroutine.hpp"
+#include "runq.hpp"
+
+namespace gocxx::detail {
+
+struct Runtime;
+
+struct P {
+  int id = 0;
+  RunQueue runq;
+  std::uint32_t schedtick = 0;   // counts goroutines run; every 61st checks the global queue
+  P* idle_next = nullptr;        // Runtime::idle_ps
+  G* free_gs = nullptr;          // dead Gs with the run's default stack size
+  int free_count = 0;
+};
+
+struct M {
+  Runtime* rt = nullptr;
+  P* p = nullptr;
+  G* curg = nullptr;
+  ExecContext g0;                            // this thread's own stack
+  std::thread thread;
+  std::atomic<std::uint32_t> wake_word{0};   // idle sleep (futex)
+  P* next_p = nullptr;                       // handed over by start_m before waking us
+  bool spinning = false;                     // looking for work (counted in nmspinning)
+  bool in_blocking = false;                  // inside gocxx::blocking (guarded by rt->lock)
+  M* idle_next = nullptr;
+  std::uint64_t rand_state = 0;
+};
+
+// What a goroutine asks its M's scheduler stack to do right after switching away.
+struct SwitchRequest {
+  enum Kind { kPark, kYield, kExit, kNoPAfterBlocking } kind;
+  void (*unlock)(void*) = nullptr;
+  void* arg = nullptr;
+};
+
+struct Runtime {
+  // Owned by gocxx::run and by each M thread; the last to let go deletes it (an M stuck in a
+  // blocking call at shutdown is detached and may outlive run()).
+  std::atomic<int> refs{1};
+  void release_ref();
+
+  std::uint64_t generation = 0;
+  int nprocs = 0;
+  std::size_t stack_size = 0;
+  std::vector<std::unique_ptr<P>> ps;
+
+  std::mutex lock;  // guards everything below up to the atomics
+  G* global_head = nullptr;
+  G* global_tail = nullptr;
+  std::atomic<std::int64_t> global_size{0};
+  P* idle_ps = nullptr;
+  M* idle_ms = nullptr;
+  std::vector<std::unique_ptr<M>> ms;
+  bool stopping = false;
+
+  std::atomic<int> npidle{0};
+  std::atomic<int> nmspinning{0};
+  std::atomic<bool> stopping_flag{false};
+  std::atomic<std::int64_t> live_goroutines{0};
+  std::atomic<GoroutineId> next_goid{1};  // the main goroutine is 1, as in Go
+  std::atomic<std::uint32_t> main_done{0};
+};
+
+// The runtime of the current gocxx::run, or nullptr.
+Runtime* current_runtime();
+
+// Makes a parked G runnable (from any thread).
+void ready(G* g);
+// Parks the running goroutine; unlock(arg) runs on the scheduler stack after the switch.
+void gopark(G* g, WaitReason reason, void (*unlock)(void*), void* arg);
+// Puts the running goroutine at the back of the run queue and runs something else.
+void goyield(G* g);
+
+// Panics with Go's message on the calling goroutine (or thread).
+[[noreturn]] void throw_panic(const char* message);
+// Go's fatal error (not recoverable): "fatal error: <message>", the stack, exit(2).
+[[noreturn]] void fatal(const char* message);
+
+std::uint32_t fastrand();
+
+// Runs a goroutine's body; an escaping exception becomes a panic (panic.cpp).
+void run_goroutine_body(G* g);
+
+}  // namespace gocxx::detail

@@ -1,0 +1,325 @@
+// Timers (Go's time package runtime side): one heap ordered by deadline, served by a timer
+// thread that sleeps until the earliest deadline. Sleeping goroutines park and are readied by
+// it; channel timers get a non-blocking send of the current time.
+//
+// Lock order: TimerQueue::lock -> channel lock -> Runtime::lock. A channel timer's send happens
+// under TimerQueue::lock, which makes stop()/reset() (which drain the channel under the same
+// lock) atomic with respect to firing: after they return, no stale tick can be received.
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <stdexcept>
+#include <vector>
+
+#include "gocxx/time.hpp"
+#include "scheduler.hpp"
+
+namespace gocxx::time::detail {
+
+using gocxx::detail::G;
+using gocxx::detail::nanotime;
+
+struct TimerState {
+  enum Kind { kSleep, kChannel, kFunc };
+  Kind kind = kChannel;
+  std::atomic<int> refs{1};          // channel/func timers: handle + heap; sleep: unused
+  std::int64_t when = 0;             // monotonic ns
+  std::int64_t period = 0;           // > 0: a ticker
+  int heap_index = -1;               // position in the heap; -1 when not pending
+  bool stop_on_destroy = true;       // false for after_func's fire-and-forget timers
+  G* sleeper = nullptr;              // kSleep
+  Chan<TimePoint> chan = Chan<TimePoint>::nil();  // kChannel
+  std::function<void()> func;        // kFunc
+};
+
+void timer_release(TimerState* t) noexcept {
+  if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete t;
+}
+
+namespace {
+
+TimePoint to_time_point(std::int64_t ns) { return TimePoint(std::chrono::nanoseconds(ns)); }
+
+class TimerQueue {
+ public:
+  void add(TimerState* t) {
+    std::lock_guard lk(lock_);
+    add_locked(t);
+  }
+
+  // Removes t if pending; true if it was.
+  bool remove(TimerState* t, bool drain) {
+    std::lock_guard lk(lock_);
+    return remove_locked(t, drain);
+  }
+
+  // Reschedules t at `when` (and, if period > 0, with a new period).
+  bool reset(TimerState* t, std::int64_t when, std::int64_t period, bool drain) {
+    std::lock_guard lk(lock_);
+    bool was_pending = remove_locked(t, drain);
+    t->when = when;
+    if (period > 0) t->period = period;
+    add_locked(t);
+    return was_pending;
+  }
+
+  std::size_t pending() {
+    std::lock_guard lk(lock_);
+    return heap_.size();
+  }
+
+ private:
+  void add_locked(TimerState* t) {
+    if (t->kind != TimerState::kSleep) t->refs.fetch_add(1, std::memory_order_relaxed);
+    t->heap_index = static_cast<int>(heap_.size());
+    heap_.push_back(t);
+    sift_up(t->heap_index);
+    if (t->heap_index == 0) {
+      if (!thread_started_) {
+        thread_started_ = true;
+        std::thread([this] { serve(); }).detach();
+      }
+      wake_.notify_one();  // new earliest deadline
+    }
+  }
+
+  bool remove_locked(TimerState* t, bool drain) {
+    if (drain) drain_channel(t);
+    if (t->heap_index < 0) return false;
+    pop_at(t->heap_index);
+    timer_release(t);
+    return true;
+  }
+
+  static void drain_channel(TimerState* t) {
+    if (t->kind != TimerState::kChannel) return;
+    gocxx::detail::Slot<TimePoint> slot;
+    gocxx::detail::SelectCase c{t->chan.core(), slot.bytes, false};
+    bool received = false;
+    gocxx::detail::select(&c, 1, false, &received);
+  }
+
+  void pop_at(int i) {
+    TimerState* t = heap_[i];
+    TimerState* last = heap_.back();
+    heap_.pop_back();
+    t->heap_index = -1;
+    if (last == t) return;
+    heap_[i] = last;
+    last->heap_index = i;
+    sift_down(i);
+    sift_up(last->heap_index);
+  }
+
+  void swap_entries(int a, int b) {
+    std::swap(heap_[a], heap_[b]);
+    heap_[a]->heap_index = a;
+    heap_[b]->heap_index = b;
+  }
+  void sift_up(int i) {
+    while (i > 0) {
+      int parent = (i - 1) / 2;
+      if (heap_[parent]->when <= heap_[i]->when) break;
+      swap_entries(i, parent);
+      i = parent;
+    }
+  }
+  void sift_down(int i) {
+    int n = static_cast<int>(heap_.size());
+    for (;;) {
+      int smallest = i;
+      for (int child : {2 * i + 1, 2 * i + 2}) {
+        if (child < n && heap_[child]->when < heap_[smallest]->when) smallest = child;
+      }
+      if (smallest == i) return;
+      swap_entries(i, smallest);
+      i = smallest;
+    }
+  }
+
+  // Fires t (popped from the heap, lock held). Returns with the lock held.
+  void fire(TimerState* t, std::int64_t now, std::unique_lock<std::mutex>& lk) {
+    switch (t->kind) {
+      case TimerState::kSleep: {
+        G* g = t->sleeper;  // t lives on g's stack: do not touch it after ready()
+        gocxx::detail::ready(g);
+        return;
+      }
+      case TimerState::kChannel: {
+        TimePoint tick = to_time_point(now);
+        gocxx::detail::SelectCase c{t->chan.core(), &tick, true};
+        bool received = false;
+        gocxx::detail::select(&c, 1, false, &received);  // full: the receiver misses a tick
+        if (t->period > 0) {
+          // Skip ticks we are late for, as Go does, rather than bursting.
+          std::int64_t late = now - t->when;
+          t->when += t->period * (1 + late / t->period);
+          add_locked(t);
+        }
+        timer_release(t);  // the heap's reference (add_locked took a new one for a ticker)
+        return;
+      }
+      case TimerState::kFunc: {
+        std::function<void()> f = t->func;
+        timer_release(t);
+        lk.unlock();
+        if (gocxx::detail::current_runtime()) {
+          gocxx::go(std::move(f));
+        } else {
+          std::thread(std::move(f)).detach();  // no gocxx::run active: a thread stands in
+        }
+        lk.lock();
+        return;
+      }
+    }
+  }
+
+  void serve() {
+    std::unique_lock lk(lock_);
+    for (;;) {
+      if (heap_.empty()) {
+        wake_.wait(lk);
+        continue;
+      }
+      std::int64_t now = nanotime();
+      TimerState* t = heap_[0];
+      if (t->when > now) {
+        wake_.wait_for(lk, std::chrono::nanoseconds(t->when - now));
+        continue;
+      }
+      pop_at(0);
+      fire(t, now, lk);
+    }
+  }
+
+  std::mutex lock_;
+  std::condition_variable wake_;
+  std::vector<TimerState*> heap_;
+  bool thread_started_ = false;
+};
+
+TimerQueue& queue() {
+  static TimerQueue* q = new TimerQueue;  // its thread runs until the process exits
+  return *q;
+}
+
+std::int64_t deadline_after(Duration d) { return nanotime() + std::max<std::int64_t>(d.count(), 0); }
+
+TimerState* make_channel_timer(Duration d, Duration period) {
+  auto* t = new TimerState;
+  t->kind = TimerState::kChannel;
+  t->chan = Chan<TimePoint>(1);
+  t->when = deadline_after(d);
+  t->period = period.count();
+  return t;
+}
+
+}  // namespace
+
+std::size_t timers_pending() { return queue().pending(); }
+
+}  // namespace gocxx::time::detail
+
+namespace gocxx::time {
+
+using detail::TimerState;
+
+void sleep(Duration d) {
+  if (d.count() <= 0) return;
+  gocxx::detail::G* g = gocxx::detail::current_g();
+  if (!g) {
+    std::this_thread::sleep_for(d);
+    return;
+  }
+  TimerState t;
+  t.kind = TimerState::kSleep;
+  t.sleeper = g;
+  t.when = detail::deadline_after(d);
+  // Armed only after the switch: the timer thread must not ready us before we are parked.
+  gocxx::detail::gopark(g, gocxx::detail::WaitReason::kSleep,
+                        [](void* timer) { detail::queue().add(static_cast<TimerState*>(timer)); },
+                        &t);
+}
+
+Chan<TimePoint> after(Duration d) {
+  TimerState* t = detail::make_channel_timer(d, Duration::zero());
+  Chan<TimePoint> c = t->chan;
+  detail::queue().add(t);
+  detail::timer_release(t);  // only the heap holds it now
+  return c;
+}
+
+Timer::Timer(Duration d) : state_(detail::make_channel_timer(d, Duration::zero())), chan_(state_->chan) {
+  detail::queue().add(state_);
+}
+
+Timer::Timer(Timer&& other) noexcept
+    : state_(std::exchange(other.state_, nullptr)), chan_(std::move(other.chan_)) {}
+
+Timer& Timer::operator=(Timer&& other) noexcept {
+  std::swap(state_, other.state_);  // `other` now stops and releases what we held
+  std::swap(chan_, other.chan_);
+  return *this;
+}
+
+Timer::~Timer() {
+  if (!state_) return;
+  if (state_->stop_on_destroy) detail::queue().remove(state_, false);
+  detail::timer_release(state_);
+}
+
+bool Timer::stop() {
+  if (!state_) throw std::logic_error("gocxx::time::Timer::stop: moved-from Timer");
+  return detail::queue().remove(state_, true);
+}
+
+bool Timer::reset(Duration d) {
+  if (!state_) throw std::logic_error("gocxx::time::Timer::reset: moved-from Timer");
+  return detail::queue().reset(state_, detail::deadline_after(d), 0, true);
+}
+
+Timer after_func(Duration d, std::function<void()> f) {
+  if (!f) throw std::invalid_argument("gocxx::time::after_func: empty function");
+  auto* t = new TimerState;
+  t->kind = TimerState::kFunc;
+  t->func = std::move(f);
+  t->when = detail::deadline_after(d);
+  t->stop_on_destroy = false;
+  detail::queue().add(t);
+  return Timer(t, Chan<TimePoint>::nil());
+}
+
+Ticker::Ticker(Duration period)
+    : state_(period.count() > 0 ? detail::make_channel_timer(period, period) : nullptr),
+      chan_(state_ ? state_->chan : Chan<TimePoint>::nil()) {
+  if (!state_) gocxx::detail::throw_panic("non-positive interval for NewTicker");
+  detail::queue().add(state_);
+}
+
+Ticker::Ticker(Ticker&& other) noexcept
+    : state_(std::exchange(other.state_, nullptr)), chan_(std::move(other.chan_)) {}
+
+Ticker& Ticker::operator=(Ticker&& other) noexcept {
+  std::swap(state_, other.state_);
+  std::swap(chan_, other.chan_);
+  return *this;
+}
+
+Ticker::~Ticker() {
+  if (!state_) return;
+  detail::queue().remove(state_, false);
+  detail::timer_release(state_);
+}
+
+void Ticker::stop() {
+  if (state_) detail::queue().remove(state_, true);
+}
+
+void Ticker::reset(Duration period) {
+  if (period.count() <= 0) gocxx::detail::throw_panic("non-positive interval for Ticker.Reset");
+  if (!state_) throw std::logic_error("gocxx::time::Ticker::reset: moved-from Ticker");
+  detail::queue().reset(state_, detail::deadline_after(period), period.count(), true);
+}
+
+}  // namespace gocxx::time
