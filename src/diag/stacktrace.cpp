@@ -100,20 +100,26 @@ class Symbolizer {
       line = lineno;
     }
 
-    // Inlined calls: each DW_TAG_inlined_subroutine scope is a frame whose caller's location
-    // is the scope's call_file:call_line.
+    // Inlined calls: each DW_TAG_inlined_subroutine around the PC is a frame; its caller's
+    // location is the scope's call_file:call_line. dwarf_getscopes gives the innermost scope;
+    // dwarf_getscopes_die then walks the *concrete* nesting outwards from it.
     Dwarf_Addr bias = 0;
     Dwarf_Die* cu = dwfl_module_addrdie(module, lookup_pc, &bias);
+    Dwarf_Die* innermost = nullptr;
+    int n = cu ? dwarf_getscopes(cu, lookup_pc - bias, &innermost) : 0;
     Dwarf_Die* scopes = nullptr;
-    int nscopes = cu ? dwarf_getscopes(cu, lookup_pc - bias, &scopes) : 0;
+    int nscopes = n > 0 ? dwarf_getscopes_die(&innermost[0], &scopes) : 0;
+    std::free(innermost);
     Dwarf_Files* files = nullptr;
     std::size_t nfiles = 0;
     if (cu) dwarf_getsrcfiles(cu, &files, &nfiles);
     for (int i = 0; i < nscopes; ++i) {
-      if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine) continue;
+      int tag = dwarf_tag(&scopes[i]);
+      if (tag == DW_TAG_subprogram) break;
+      if (tag != DW_TAG_inlined_subroutine) continue;
       Frame f;
       f.pc = pc;
-      f.function = function_name(die_name(&scopes[i]));
+      f.function = qualified_name(&scopes[i]);
       f.file = file;
       f.line = line;
       frames.push_back(f);
@@ -136,12 +142,36 @@ class Symbolizer {
   }
 
  private:
-  static const char* die_name(Dwarf_Die* die) {
+  // The function an inlined scope stands for: its mangled name when DWARF has one, else its
+  // DW_AT_name qualified by the namespaces, classes and functions that enclose its definition.
+  static std::string qualified_name(Dwarf_Die* die) {
     Dwarf_Attribute attr;
-    for (int at : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name, DW_AT_name}) {
-      if (const char* s = dwarf_formstring(dwarf_attr_integrate(die, at, &attr))) return s;
+    for (int at : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+      if (const char* s = dwarf_formstring(dwarf_attr_integrate(die, at, &attr))) {
+        return function_name(s);
+      }
     }
-    return "?";
+    Dwarf_Die definition = *die;
+    for (int at : {DW_AT_abstract_origin, DW_AT_specification}) {
+      Dwarf_Die next;
+      while (dwarf_formref_die(dwarf_attr(&definition, at, &attr), &next)) definition = next;
+    }
+    const char* base = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+    std::string name = base ? base : "?";
+    Dwarf_Die* parents = nullptr;
+    int n = dwarf_getscopes_die(&definition, &parents);
+    for (int i = 1; i < n; ++i) {
+      int tag = dwarf_tag(&parents[i]);
+      if (tag != DW_TAG_namespace && tag != DW_TAG_class_type && tag != DW_TAG_structure_type &&
+          tag != DW_TAG_union_type && tag != DW_TAG_subprogram) {
+        continue;
+      }
+      const char* scope = dwarf_diename(&parents[i]);
+      const char* unnamed = tag == DW_TAG_namespace ? "(anonymous namespace)" : "{lambda}";
+      name = std::string(scope ? scope : unnamed) + "::" + name;
+    }
+    std::free(parents);
+    return name;
   }
 
   void open() {
@@ -164,10 +194,15 @@ Symbolizer& symbolizer() {
   return *s;
 }
 
+// Frames of the runtime and of the glue between go()/run() and the user's function, dropped
+// from tracebacks as Go drops runtime.* frames.
 bool is_runtime_frame(const std::string& function) {
-  return function.rfind("gocxx::detail::", 0) == 0 || function.rfind("boost::context", 0) == 0 ||
-         function.rfind("make_fcontext", 0) == 0 || function.rfind("jump_fcontext", 0) == 0 ||
-         function.rfind("gocxx::diag::", 0) == 0;
+  for (const char* prefix : {"gocxx::detail::", "gocxx::diag::", "boost::context", "make_fcontext",
+                             "jump_fcontext", "std::__invoke", "std::invoke", "std::__apply",
+                             "std::apply", "gocxx::go<", "gocxx::run<", "gocxx::blocking<"}) {
+    if (function.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -200,7 +235,7 @@ void write_created_by(std::FILE* out, std::uintptr_t create_pc, std::uint64_t pa
   // The call to go() is inlined into its caller: the first frame that is not gocxx's own
   // (gocxx::go is inlined at the call site) is the function that called go().
   for (const Frame& f : frames) {
-    if (is_runtime_frame(f.function) || f.function.rfind("gocxx::go<", 0) == 0) continue;
+    if (is_runtime_frame(f.function)) continue;
     std::fprintf(out, "created by %s in goroutine %llu\n\t%s:%d +0x%zx\n", f.function.c_str(),
                  static_cast<unsigned long long>(parent_id), f.file.empty() ? "?" : f.file.c_str(),
                  f.line, static_cast<std::size_t>(f.offset));

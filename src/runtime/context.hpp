@@ -72,6 +72,7 @@ inline fctx::transfer_t switch_context(ExecContext& from, ExecContext& to, void*
 #ifdef GOCXX_TSAN
   __tsan_switch_to_fiber(to.tsan_fiber, 0);
 #endif
+  (void)from;
   (void)from_exits;
   fctx::transfer_t t = fctx::jump_fcontext(to.saved, data);
 #ifdef GOCXX_ASAN

@@ -468,7 +468,10 @@ void goroutine_entry(fctx::transfer_t t) {
   auto* m = static_cast<M*>(t.data);
   m->g0.saved = t.fctx;
   G* g = m->curg;
-  run_goroutine_body(g);
+  // No catch here: an escaping exception reaches std::terminate with the throwing frames
+  // intact, and install_terminate_handler's handler reports it as a panic.
+  g->closure_ops->run(g->closure);
+  g->closure_ops->destroy(g->closure);
   // g->m, not m: the body may have moved between threads.
   Runtime* rt = g->m->rt;
   if (g->id == 1) {
@@ -691,6 +694,7 @@ int run_main(void* closure, const ClosureOps& ops, const Options& options) {
     for (int i = rt->nprocs - 1; i >= 0; --i) pidle_put_locked(rt, rt->ps[i].get());
   }
   install_overflow_handler_for_thread();
+  install_terminate_handler();
   g_runtime.store(rt, std::memory_order_release);
 
   G* main_g = make_goroutine(rt, nullptr, closure, ops, rt->stack_size,

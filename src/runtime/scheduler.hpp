@@ -100,7 +100,7 @@ void goyield(G* g);
 
 std::uint32_t fastrand();
 
-// Runs a goroutine's body; an escaping exception becomes a panic (panic.cpp).
-void run_goroutine_body(G* g);
+// Makes an exception that escapes a goroutine a Go-style panic report (panic.cpp).
+void install_terminate_handler();
 
 }  // namespace gocxx::detail

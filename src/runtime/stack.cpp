@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -94,17 +95,30 @@ void write_num(unsigned long long v, int base = 10) {
   (void)!write(2, buf + i, sizeof buf - i);
 }
 
-bool is_overflow(const G* g, const char* addr) {
+const char* fault_stack_pointer(void* ucontext) {
+  auto* uc = static_cast<ucontext_t*>(ucontext);
+#if defined(__x86_64__)
+  return reinterpret_cast<const char*>(uc->uc_mcontext.gregs[REG_RSP]);
+#elif defined(__aarch64__)
+  return reinterpret_cast<const char*>(uc->uc_mcontext.sp);
+#else
+  (void)uc;
+  return nullptr;
+#endif
+}
+
+// A fault in the guard page, or with the stack pointer already below the stack's floor (a
+// frame larger than the guard page jumps over it), is this goroutine's stack overflow.
+bool is_overflow(const G* g, const char* addr, const char* sp) {
   if (!g) return false;
   if (in_guard_page(g->stack, addr)) return true;
-  // Unguarded: a fault just below the floor (running off the slab) is an overflow too.
-  return !g->stack.guard && addr < g->stack.bottom && addr + 64 * 1024 >= g->stack.bottom;
+  return sp && sp < g->stack.bottom && sp + (64 << 20) > g->stack.bottom;
 }
 
 void on_fault(int sig, siginfo_t* info, void* ucontext) {
   const G* g = current_g();
   const char* addr = static_cast<const char*>(info->si_addr);
-  if (is_overflow(g, addr)) {
+  if (is_overflow(g, addr, fault_stack_pointer(ucontext))) {
     write_str("runtime: goroutine ");
     write_num(g->id);
     write_str(" stack exceeds ");

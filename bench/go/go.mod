@@ -1,0 +1,3 @@
+module gocxxbench
+
+go 1.19
