@@ -1,1 +1,383 @@
+// The scheduler: run/go/yield/blocking, goroutine identity and counting, the registry's
+// states and wait reasons, stacks.
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "diag/stacktrace.hpp"
+#include "runtime/registry.hpp"
+#include "runtime/scheduler.hpp"
 #include "test_util.hpp"
+
+using namespace std::chrono_literals;
+using gocxx::test::run_with;
+using gocxx::test::scaled;
+
+namespace {
+
+// Waits (yielding) until cond() holds. Termination is the assertion; no time limit is checked.
+template <class F>
+void eventually(F cond) {
+  while (!cond()) gocxx::time::sleep(1ms);
+}
+
+}  // namespace
+
+TEST(Run, ReturnsMainsExitCode) {
+  EXPECT_EQ(gocxx::run([] { return 7; }), 7);
+  EXPECT_EQ(gocxx::run([] {}), 0);
+}
+
+TEST(Run, RepeatedRunsWithDifferentProcs) {
+  for (int i = 0; i < 20; ++i) {
+    int procs = 1 + i % 4;
+    int seen = 0;
+    run_with(procs, [&] {
+      seen = gocxx::procs();
+      gocxx::Chan<int> c;
+      gocxx::go([c]() mutable { c.send(1); });
+      EXPECT_EQ(c.recv(), 1);
+    });
+    EXPECT_EQ(seen, procs);
+  }
+}
+
+TEST(Run, RejectsNestedRunAndBadOptions) {
+  run_with(2, [] { EXPECT_THROW(gocxx::run([] {}), std::logic_error); });
+  EXPECT_THROW(gocxx::run([] {}, gocxx::Options{.procs = -1}), std::invalid_argument);
+}
+
+TEST(Run, MaxprocsFromEnvironment) {
+  setenv("GOCXX_MAXPROCS", "3", 1);
+  int seen = 0;
+  gocxx::run([&] { seen = gocxx::procs(); });
+  unsetenv("GOCXX_MAXPROCS");
+  EXPECT_EQ(seen, 3);
+}
+
+TEST(Goroutine, IdsAreUniqueAndMainIsOne) {
+  EXPECT_EQ(gocxx::goroutine_id(), 0u);  // a plain thread
+  run_with(2, [] {
+    EXPECT_EQ(gocxx::goroutine_id(), 1u);
+    constexpr int kCount = 100;
+    gocxx::Chan<std::pair<gocxx::GoroutineId, gocxx::GoroutineId>> ids(kCount);
+    std::set<gocxx::GoroutineId> returned;
+    for (int i = 0; i < kCount; ++i) {
+      returned.insert(gocxx::go([ids]() mutable {
+        ids.send({gocxx::goroutine_id(), gocxx::goroutine_id()});
+      }));
+    }
+    std::set<gocxx::GoroutineId> reported;
+    for (int i = 0; i < kCount; ++i) reported.insert(ids.recv()->first);
+    EXPECT_EQ(reported.size(), size_t(kCount));
+    EXPECT_EQ(reported, returned);  // go() returns the id the goroutine sees
+    EXPECT_EQ(reported.count(1), 0u);
+  });
+}
+
+TEST(Goroutine, ArgumentsAreCopiedOrMoved) {
+  run_with(2, [] {
+    gocxx::Chan<int> out;
+    auto owned = std::make_unique<int>(41);
+    std::string text = "copied";
+    gocxx::go(
+        [out](std::unique_ptr<int> p, std::string s) mutable {
+          out.send(*p + 1);
+          out.send(static_cast<int>(s.size()));
+        },
+        std::move(owned), text);
+    text = "changed after go()";  // the goroutine has its own copy
+    EXPECT_EQ(out.recv(), 42);
+    EXPECT_EQ(out.recv(), 6);
+  });
+}
+
+TEST(Goroutine, NumGoroutineCountsLiveUserGoroutines) {
+  run_with(2, [] {
+    EXPECT_EQ(gocxx::num_goroutine(), 1);
+    gocxx::Chan<int> block;
+    gocxx::sync::WaitGroup started;
+    for (int i = 0; i < 10; ++i) {
+      started.add(1);
+      gocxx::go([&] {
+        started.done();
+        block.recv();
+      });
+    }
+    started.wait();
+    EXPECT_EQ(gocxx::num_goroutine(), 11);
+    block.close();
+    eventually([] { return gocxx::num_goroutine() == 1; });
+    EXPECT_EQ(gocxx::num_goroutine(), 1);
+  });
+  EXPECT_EQ(gocxx::num_goroutine(), 0);  // outside a run
+}
+
+TEST(Goroutine, YieldLetsOthersRunOnOneP) {
+  run_with(1, [] {
+    std::atomic<bool> other_ran{false};
+    gocxx::go([&] { other_ran = true; });
+    // With one P and no preemption, the other goroutine runs only if we yield.
+    while (!other_ran) gocxx::yield();
+    EXPECT_TRUE(other_ran);
+  });
+}
+
+TEST(Goroutine, ManyGoroutines) {
+  int n = scaled(100000);
+  std::atomic<int> ran{0};
+  run_with(2, [&] {
+    gocxx::sync::WaitGroup wg;
+    wg.add(n);
+    for (int i = 0; i < n; ++i) {
+      gocxx::go([&] {
+        ran.fetch_add(1, std::memory_order_relaxed);
+        wg.done();
+      });
+    }
+    wg.wait();
+  });
+  EXPECT_EQ(ran.load(), n);
+}
+
+TEST(Goroutine, NestedSpawnTree) {
+  // Each goroutine spawns two children down to a depth; results flow back over channels.
+  std::function<void(int, gocxx::Chan<long>)> node = [&](int depth, gocxx::Chan<long> out) {
+    if (depth == 0) {
+      out.send(1);
+      return;
+    }
+    gocxx::Chan<long> kids;
+    gocxx::go(node, depth - 1, kids);
+    gocxx::go(node, depth - 1, kids);
+    out.send(*kids.recv() + *kids.recv());
+  };
+  for (int procs : {1, 4}) {
+    long leaves = 0;
+    run_with(procs, [&] {
+      gocxx::Chan<long> root;
+      gocxx::go(node, 12, root);
+      leaves = *root.recv();
+    });
+    EXPECT_EQ(leaves, 4096);
+  }
+}
+
+TEST(Goroutine, SpawnFromPlainThread) {
+  run_with(2, [] {
+    gocxx::Chan<gocxx::GoroutineId> out;
+    std::thread t([&] { gocxx::go([out]() mutable { out.send(gocxx::goroutine_id()); }); });
+    EXPECT_GT(*out.recv(), 1u);
+    t.join();
+  });
+}
+
+TEST(Goroutine, LargeStackPerSpawn) {
+  run_with(2, [] {
+    gocxx::Chan<int> out;
+    gocxx::go(gocxx::SpawnOptions{.stack_size = 8 << 20}, [out]() mutable {
+      volatile char big[2 << 20];  // 2 MiB: far beyond the 256 KiB default
+      big[0] = 1;
+      big[sizeof big - 1] = 2;
+      out.send(big[0] + big[sizeof big - 1]);
+    });
+    EXPECT_EQ(out.recv(), 3);
+  });
+}
+
+TEST(Blocking, HandsThePToOtherGoroutines) {
+  // One P. The goroutine in blocking() waits for a value that only another goroutine can
+  // produce: this completes only if blocking() released the P.
+  run_with(1, [] {
+    std::promise<int> promise;
+    std::future<int> future = promise.get_future();
+    gocxx::Chan<int> done;
+    gocxx::go([&] {
+      int v = gocxx::blocking([&] { return future.get(); });
+      done.send(v);
+    });
+    gocxx::go([&] { promise.set_value(99); });
+    EXPECT_EQ(done.recv(), 99);
+  });
+}
+
+TEST(Blocking, ManyConcurrentBlockingCalls) {
+  run_with(2, [] {
+    constexpr int kCalls = 16;
+    gocxx::sync::WaitGroup wg;
+    std::atomic<int> inside{0}, max_inside{0};
+    std::promise<void> release;
+    std::shared_future<void> gate = release.get_future().share();
+    for (int i = 0; i < kCalls; ++i) {
+      wg.add(1);
+      gocxx::go([&] {
+        gocxx::blocking([&] {
+          int now = inside.fetch_add(1) + 1;
+          int seen = max_inside.load();
+          while (now > seen && !max_inside.compare_exchange_weak(seen, now)) {
+          }
+          gate.wait();
+        });
+        inside.fetch_sub(1);
+        wg.done();
+      });
+    }
+    // All 16 are blocked at once on 2 Ps: each got its own thread.
+    eventually([&] { return inside.load() == kCalls; });
+    release.set_value();
+    wg.wait();
+    EXPECT_EQ(max_inside.load(), kCalls);
+  });
+}
+
+TEST(Blocking, PlainThreadJustRuns) {
+  EXPECT_EQ(gocxx::blocking([] { return 5; }), 5);
+}
+
+TEST(Idle, SleepingGoroutinesUseLittleCpu) {
+  // All goroutines asleep: the Ms must sleep too, not spin.
+  rusage before{}, after{};
+  auto wall_start = std::chrono::steady_clock::now();
+  getrusage(RUSAGE_SELF, &before);
+  run_with(2, [] {
+    gocxx::sync::WaitGroup wg;
+    for (int i = 0; i < 100; ++i) {
+      wg.add(1);
+      gocxx::go([&] {
+        gocxx::time::sleep(300ms);
+        wg.done();
+      });
+    }
+    wg.wait();
+  });
+  getrusage(RUSAGE_SELF, &after);
+  auto wall = std::chrono::steady_clock::now() - wall_start;
+  auto cpu_us = [](const rusage& r) {
+    return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1'000'000L + r.ru_utime.tv_usec +
+           r.ru_stime.tv_usec;
+  };
+  long used_us = cpu_us(after) - cpu_us(before);
+  long wall_us = std::chrono::duration_cast<std::chrono::microseconds>(wall).count();
+  // Busy-waiting Ms would use ~100% of a core per M. Generous bound: a tenth of one core.
+  EXPECT_LT(used_us, wall_us / 10) << "cpu " << used_us << "us over " << wall_us << "us";
+}
+
+// ---- registry: states, wait reasons, creation sites ------------------------------------
+
+namespace {
+
+struct Snapshot {
+  std::uint32_t status;
+  std::string reason;
+  gocxx::GoroutineId parent;
+  std::uintptr_t create_pc;
+};
+
+std::map<gocxx::GoroutineId, Snapshot> snapshot() {
+  std::map<gocxx::GoroutineId, Snapshot> out;
+  gocxx::detail::registry_for_each(
+      [](gocxx::detail::G* g, void* arg) {
+        auto* m = static_cast<std::map<gocxx::GoroutineId, Snapshot>*>(arg);
+        std::uint32_t status = g->status.load() & ~gocxx::detail::kScanBit;
+        if (status == gocxx::detail::kDead || status == gocxx::detail::kIdle) return;
+        if (g->generation != gocxx::detail::current_runtime()->generation) return;
+        (*m)[g->id] = {status, gocxx::detail::wait_reason_string(g->wait_reason.load()),
+                       g->parent_id, g->create_pc};
+      },
+      &out);
+  return out;
+}
+
+}  // namespace
+
+TEST(Registry, EveryParkRecordsGosWaitReason) {
+  run_with(2, [] {
+    gocxx::Chan<int> unbuffered, full(1), never;
+    full.send(0);
+    gocxx::sync::Mutex mu;
+    gocxx::sync::RWMutex rw_for_reader, rw_for_writer;
+    gocxx::sync::WaitGroup wg;
+    gocxx::sync::Mutex cond_mu;
+    gocxx::sync::Cond cond(cond_mu);
+    mu.lock();
+    rw_for_reader.lock();
+    rw_for_writer.lock_shared();
+    wg.add(1);
+
+    std::map<gocxx::GoroutineId, std::string> expected;
+    expected[gocxx::go([&] { unbuffered.send(1); })] = "chan send";
+    expected[gocxx::go([&] { never.recv(); })] = "chan receive";
+    expected[gocxx::go([&] { full.send(1); })] = "chan send";
+    expected[gocxx::go([] { gocxx::Chan<int>::nil().recv(); })] = "chan receive (nil chan)";
+    expected[gocxx::go([] { gocxx::Chan<int>::nil().send(1); })] = "chan send (nil chan)";
+    expected[gocxx::go([&] { gocxx::select(gocxx::recv_case(never), gocxx::recv_case(never)); })] =
+        "select";
+    expected[gocxx::go([] { gocxx::select(); })] = "select (no cases)";
+    expected[gocxx::go([&] { std::lock_guard g(mu); })] = "sync.Mutex.Lock";
+    expected[gocxx::go([&] { rw_for_reader.lock_shared(); })] = "sync.RWMutex.RLock";
+    expected[gocxx::go([&] { rw_for_writer.lock(); })] = "sync.RWMutex.Lock";
+    expected[gocxx::go([&] { wg.wait(); })] = "sync.WaitGroup.Wait";
+    expected[gocxx::go([&] {
+      std::lock_guard g(cond_mu);
+      cond.wait();
+    })] = "sync.Cond.Wait";
+    expected[gocxx::go([] { gocxx::time::sleep(1h); })] = "sleep";
+
+    eventually([&] {
+      auto now = snapshot();
+      for (auto& [id, reason] : expected) {
+        auto it = now.find(id);
+        if (it == now.end() || it->second.status != gocxx::detail::kWaiting) return false;
+      }
+      return true;
+    });
+    auto now = snapshot();
+    for (auto& [id, reason] : expected) {
+      EXPECT_EQ(now[id].reason, reason) << "goroutine " << id;
+      EXPECT_EQ(now[id].parent, 1u);
+      // The creation site is this test body, not the runtime or gocxx::go.
+      auto frames = gocxx::diag::symbolize(now[id].create_pc);
+      bool in_this_file = false;
+      for (auto& f : frames) in_this_file |= f.file.find("runtime_test.cpp") != std::string::npos;
+      EXPECT_TRUE(in_this_file) << "goroutine " << id;
+    }
+    EXPECT_EQ(now[1].status, gocxx::detail::kRunning);
+    // Main returns: the parked goroutines are abandoned, as in Go.
+  });
+}
+
+// ---- death tests -------------------------------------------------------------------------
+
+namespace {
+[[gnu::noinline]] int recurse_forever(int depth) {
+  volatile char frame[1024];
+  frame[0] = static_cast<char>(depth);
+  return recurse_forever(depth + 1) + frame[0];
+}
+}  // namespace
+
+TEST(RuntimeDeathTest, StackOverflowIsReportedWithTheGoroutine) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(run_with(2,
+                       [] {
+                         gocxx::Chan<int> done;
+                         gocxx::go([done]() mutable { done.send(recurse_forever(0)); });
+                         done.recv();
+                       }),
+              testing::ExitedWithCode(2),
+              "runtime: goroutine 2 stack exceeds [0-9]+-byte limit(.|\n)*fatal error: stack overflow");
+}
+
+TEST(RuntimeDeathTest, GoOutsideRunPanics) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(gocxx::go([] {}), testing::ExitedWithCode(2),
+              "panic: gocxx::go called outside gocxx::run");
+}

@@ -84,7 +84,7 @@ int run(F&& main, const Options& options = {}) {
 template <class F, class... Args>
 [[gnu::always_inline]] inline GoroutineId go(const SpawnOptions& spawn_options, F&& f,
                                              Args&&... args) {
-  static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&...>,
+  static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>...>,
                 "gocxx::go: f must be callable with the given arguments");
   auto body = [fn = std::forward<F>(f),
                bound = std::make_tuple(std::forward<Args>(args)...)]() mutable {

@@ -1,0 +1,278 @@
+// gocxx side of the gocxx-vs-Go comparison (bench/compare). Each workload mirrors the Go
+// function of the same name in bench/go/workloads.go; keep the two in step.
+//
+//   workloads <name> [target-ms]
+//
+// prints one or more machine-readable lines "<row> <unit> <value>".
+#include <gocxx/gocxx.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Nanos = std::chrono::nanoseconds;
+
+Nanos g_target = std::chrono::milliseconds(400);
+
+struct Empty {};
+
+// ---- sizing: Go testing.B style --------------------------------------------------------------
+
+// Grows n until one run of f(n) takes at least 1/20 of the target, then does one run sized to
+// last about the target and returns its ns/op. Same algorithm as measure() in workloads.go.
+double measure(const std::function<Nanos(std::int64_t)>& f) {
+  const double probe = double(g_target.count()) / 20;
+  std::int64_t n = 1;
+  Nanos d{};
+  for (;;) {
+    d = f(n);
+    if (double(d.count()) >= probe || n >= (std::int64_t{1} << 30)) break;
+    std::int64_t next = n * 100;
+    if (d.count() > 0) next = std::int64_t(double(n) * probe * 1.2 / double(d.count()));
+    if (next > n * 100) next = n * 100;
+    if (next <= n) next = n + 1;
+    n = next;
+  }
+  n = std::int64_t(double(n) * double(g_target.count()) / double(d.count()));
+  if (n < 1) n = 1;
+  d = f(n);
+  return double(d.count()) / double(n);
+}
+
+// ---- memory probes (same method as the Go side) ----------------------------------------------
+
+// Resident pages (second field of /proc/self/statm) times the page size.
+std::int64_t rss_bytes() {
+  std::ifstream in("/proc/self/statm");
+  std::int64_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+// The VmPTE line of /proc/self/status (page-table memory), in bytes.
+std::int64_t pte_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmPTE:", 0) == 0) return std::strtoll(line.c_str() + 6, nullptr, 10) * 1024;
+  }
+  return 0;
+}
+
+// ---- workloads -------------------------------------------------------------------------------
+
+// pingpong: n round trips over two unbuffered channels between main and one partner goroutine.
+Nanos pingpong(std::int64_t n) {
+  gocxx::Chan<int> ping, pong;
+  gocxx::go([ping, pong]() mutable {
+    for (int v : ping) pong.send(v);
+  });
+  auto start = Clock::now();
+  for (std::int64_t i = 0; i < n; ++i) {
+    ping.send(int(i));
+    pong.recv();
+  }
+  auto d = Clock::now() - start;
+  ping.close();
+  return d;
+}
+
+constexpr std::int64_t kSpawnBatch = 100000;
+
+// spawn: n goroutines that each call wg.done(), spawned in batches of up to 100k; main spawns a
+// whole batch, then waits for it.
+Nanos spawn(std::int64_t n) {
+  gocxx::sync::WaitGroup wg;
+  auto start = Clock::now();
+  for (std::int64_t left = n; left > 0;) {
+    std::int64_t b = left < kSpawnBatch ? left : kSpawnBatch;
+    left -= b;
+    wg.add(int(b));
+    for (std::int64_t i = 0; i < b; ++i) gocxx::go([&wg] { wg.done(); });
+    wg.wait();
+  }
+  return Clock::now() - start;
+}
+
+// prodcons: one producer sends n ints, then closes; one consumer ranges over the channel.
+auto prodcons(std::size_t capacity) {
+  return [capacity](std::int64_t n) -> Nanos {
+    gocxx::Chan<int> ch(capacity);
+    gocxx::Chan<std::int64_t> done;
+    auto start = Clock::now();
+    gocxx::go([ch, n]() mutable {
+      for (std::int64_t i = 0; i < n; ++i) ch.send(int(i));
+      ch.close();
+    });
+    gocxx::go([ch, done]() mutable {
+      std::int64_t sum = 0;
+      for (int v : ch) sum += v;
+      done.send(sum);
+    });
+    done.recv();
+    return Clock::now() - start;
+  };
+}
+
+// select2: two producers on unbuffered channels, n items in all; main selects over both.
+Nanos select2(std::int64_t n) {
+  gocxx::Chan<int> a, b;
+  auto producer = [](gocxx::Chan<int> ch, std::int64_t count) {
+    for (std::int64_t i = 0; i < count; ++i) ch.send(int(i));
+  };
+  auto start = Clock::now();
+  gocxx::go(producer, a, n / 2);
+  gocxx::go(producer, b, n - n / 2);
+  std::int64_t sum = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    gocxx::select(gocxx::recv_case(a, [&](std::optional<int> v) { sum += *v; }),
+                  gocxx::recv_case(b, [&](std::optional<int> v) { sum += *v; }));
+  }
+  auto d = Clock::now() - start;
+  if (sum < 0) std::printf("%lld\n", (long long)sum);
+  return d;
+}
+
+// mutex8: 8 goroutines share n lock/counter++/unlock operations on one Mutex.
+Nanos mutex8(std::int64_t n) {
+  constexpr int kWorkers = 8;
+  gocxx::sync::Mutex mu;
+  gocxx::sync::WaitGroup wg;
+  std::int64_t counter = 0;
+  auto start = Clock::now();
+  wg.add(kWorkers);
+  for (int w = 0; w < kWorkers; ++w) {
+    std::int64_t ops = n / kWorkers + (w < n % kWorkers ? 1 : 0);
+    gocxx::go([&, ops] {
+      for (std::int64_t i = 0; i < ops; ++i) {
+        mu.lock();
+        ++counter;
+        mu.unlock();
+      }
+      wg.done();
+    });
+  }
+  wg.wait();
+  auto d = Clock::now() - start;
+  if (counter != n) gocxx::panic("mutex8: lost updates");
+  return d;
+}
+
+// wgadddone: procs() goroutines share n add(1)/done() pairs on one WaitGroup (like Go's
+// BenchmarkWaitGroupAddDone under RunParallel).
+Nanos wgadddone(std::int64_t n) {
+  const int workers = gocxx::procs();
+  gocxx::sync::WaitGroup wg, finished;
+  auto start = Clock::now();
+  finished.add(workers);
+  for (int w = 0; w < workers; ++w) {
+    std::int64_t ops = n / workers + (w < n % workers ? 1 : 0);
+    gocxx::go([&, ops] {
+      for (std::int64_t i = 0; i < ops; ++i) {
+        wg.add(1);
+        wg.done();
+      }
+      finished.done();
+    });
+  }
+  finished.wait();
+  return Clock::now() - start;
+}
+
+// Spawns count goroutines that each signal ready, then block receiving from gate and signal
+// exited once released. Returns after all have signalled ready.
+void parked(std::int64_t count, gocxx::Chan<Empty>& gate, gocxx::sync::WaitGroup& ready,
+            gocxx::sync::WaitGroup& exited) {
+  ready.add(int(count));
+  exited.add(int(count));
+  for (std::int64_t i = 0; i < count; ++i) {
+    gocxx::go([&gate, &ready, &exited] {
+      ready.done();
+      gate.recv();
+      exited.done();
+    });
+  }
+  ready.wait();
+}
+
+// mem200k: RSS and page-table growth per parked goroutine.
+void mem200k() {
+  constexpr std::int64_t kCount = 200000;
+  gocxx::Chan<Empty> gate;
+  gocxx::sync::WaitGroup ready, exited;
+  std::int64_t rss0 = rss_bytes(), pte0 = pte_bytes();
+  parked(kCount, gate, ready, exited);
+  gocxx::time::sleep(std::chrono::milliseconds(10));  // let the last ones reach the receive
+  std::int64_t rss1 = rss_bytes(), pte1 = pte_bytes();
+  gate.close();
+  exited.wait();
+  std::printf("mem200k B/goroutine %.1f\n", double(rss1 - rss0) / kCount);
+  std::printf("mem200k_pte B/goroutine %.1f\n", double(pte1 - pte0) / kCount);
+}
+
+// park1m: spawn 1M goroutines that all park on one channel, close it, wait for all of them.
+void park1m() {
+  constexpr std::int64_t kCount = 1000000;
+  gocxx::Chan<Empty> gate;
+  gocxx::sync::WaitGroup ready, exited;
+  std::int64_t rss0 = rss_bytes();
+  auto start = Clock::now();
+  parked(kCount, gate, ready, exited);
+  std::int64_t rss1 = rss_bytes();
+  gate.close();
+  exited.wait();
+  auto d = Nanos(Clock::now() - start);
+  std::printf("park1m ns/goroutine %.1f\n", double(d.count()) / kCount);
+  std::printf("park1m_rss B/goroutine %.1f\n", double(rss1 - rss0) / kCount);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr,
+                 "usage: workloads <pingpong|spawn|prodcons0|prodcons100|select2|mutex8|"
+                 "wgadddone|mem200k|park1m> [target-ms]\n");
+    return 2;
+  }
+  if (argc > 2) {
+    char* end = nullptr;
+    long ms = std::strtol(argv[2], &end, 10);
+    if (end == argv[2] || *end != '\0' || ms <= 0) {
+      std::fprintf(stderr, "bad target-ms: %s\n", argv[2]);
+      return 2;
+    }
+    g_target = std::chrono::milliseconds(ms);
+  }
+  const std::string name = argv[1];
+  const std::map<std::string, std::function<Nanos(std::int64_t)>> timed{
+      {"pingpong", pingpong},   {"spawn", spawn},     {"prodcons0", prodcons(0)},
+      {"prodcons100", prodcons(100)}, {"select2", select2}, {"mutex8", mutex8},
+      {"wgadddone", wgadddone},
+  };
+  if (auto it = timed.find(name); it != timed.end()) {
+    double ns = 0;
+    gocxx::run([&] { ns = measure(it->second); });
+    std::printf("%s ns/op %.1f\n", name.c_str(), ns);
+  } else if (name == "mem200k") {
+    gocxx::run(mem200k);
+  } else if (name == "park1m") {
+    gocxx::run(park1m);
+  } else {
+    std::fprintf(stderr, "unknown workload: %s\n", name.c_str());
+    return 2;
+  }
+  std::fflush(stdout);
+  return 0;
+}
