@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <shared_mutex>
 #include <string>
 
 #include "futex.hpp"
@@ -29,6 +30,9 @@ namespace {
 
 thread_local M* tls_m = nullptr;
 std::atomic<Runtime*> g_runtime{nullptr};
+// Threads that are not this run's Ms (the timer thread, plain threads) hold this shared while
+// they touch the Runtime; shutdown takes it exclusively before deleting the Runtime.
+std::shared_mutex g_runtime_lock;
 std::atomic<std::uint64_t> g_generation{0};
 
 constexpr int kLocalFreeMax = 64;   // dead Gs a P keeps before moving half to the pool
@@ -579,7 +583,10 @@ void shutdown(Runtime* rt) {
     rt->idle_ms = nullptr;
   }
   for (M* m : to_join) m->thread.join();
-  g_runtime.store(nullptr, std::memory_order_release);
+  {
+    std::unique_lock lk(g_runtime_lock);
+    g_runtime.store(nullptr, std::memory_order_release);
+  }
   // Dead Gs go back to the process-wide pool. Gs still queued or parked are abandoned, as Go
   // abandons them at exit: never reused, so stale wake-ups aimed at them stay harmless.
   for (auto& p : rt->ps) {
@@ -628,15 +635,20 @@ std::uint32_t fastrand() {
 }
 
 void ready(G* g) {
+  M* m = current_m();
+  if (m && m->p) {  // a goroutine of a live run: its Runtime outlives this call
+    Runtime* rt = m->rt;
+    if (g->generation != rt->generation) return;
+    cas_status(g, kWaiting, kRunnable);
+    local_put(rt, m->p, g, true);
+    wakep(rt);
+    return;
+  }
+  std::shared_lock lk(g_runtime_lock);
   Runtime* rt = current_runtime();
   if (!rt || g->generation != rt->generation) return;  // abandoned by an earlier run
   cas_status(g, kWaiting, kRunnable);
-  M* m = current_m();
-  if (m && m->rt == rt && m->p) {
-    local_put(rt, m->p, g, true);
-  } else {
-    global_put(rt, g);
-  }
+  global_put(rt, g);
   wakep(rt);
 }
 
@@ -656,12 +668,13 @@ void goyield(G* g) {
   switch_to_scheduler(g, &req);
 }
 
-GoroutineId spawn(void* closure, const ClosureOps& ops, std::size_t stack_size) {
-  auto create_pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
-  Runtime* rt = current_runtime();
-  if (!rt) throw_panic("gocxx::go called outside gocxx::run");
-  M* m = current_m();
-  P* p = (m && m->rt == rt) ? m->p : nullptr;
+namespace {
+
+// Spawns on `rt` from M `m` (which holds a P) or from a foreign thread (m == nullptr, caller
+// holds g_runtime_lock shared).
+GoroutineId spawn_on(Runtime* rt, M* m, void* closure, const ClosureOps& ops,
+                     std::size_t stack_size, std::uintptr_t create_pc) {
+  P* p = m ? m->p : nullptr;
   std::size_t size = stack_size ? normalize_stack_size(stack_size) : rt->stack_size;
   G* g = make_goroutine(rt, p, closure, ops, size, create_pc);
   GoroutineId id = g->id;
@@ -672,6 +685,30 @@ GoroutineId spawn(void* closure, const ClosureOps& ops, std::size_t stack_size) 
   }
   wakep(rt);
   return id;
+}
+
+}  // namespace
+
+GoroutineId spawn(void* closure, const ClosureOps& ops, std::size_t stack_size) {
+  auto create_pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
+  M* m = current_m();
+  if (m && m->p) return spawn_on(m->rt, m, closure, ops, stack_size, create_pc);
+  {
+    std::shared_lock lk(g_runtime_lock);
+    if (Runtime* rt = current_runtime()) {
+      return spawn_on(rt, nullptr, closure, ops, stack_size, create_pc);
+    }
+  }
+  throw_panic("gocxx::go called outside gocxx::run");
+}
+
+bool spawn_if_running(void* closure, const ClosureOps& ops) {
+  auto create_pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
+  std::shared_lock lk(g_runtime_lock);
+  Runtime* rt = current_runtime();
+  if (!rt) return false;
+  spawn_on(rt, nullptr, closure, ops, 0, create_pc);
+  return true;
 }
 
 int run_main(void* closure, const ClosureOps& ops, const Options& options) {
@@ -707,8 +744,19 @@ int run_main(void* closure, const ClosureOps& ops, const Options& options) {
 }
 
 int procs_now() {
+  if (M* m = current_m()) return m->rt->nprocs;
+  std::shared_lock lk(g_runtime_lock);
   Runtime* rt = current_runtime();
   return rt ? rt->nprocs : default_procs();
+}
+
+int live_goroutines_now() {
+  if (M* m = current_m()) {
+    return static_cast<int>(m->rt->live_goroutines.load(std::memory_order_relaxed));
+  }
+  std::shared_lock lk(g_runtime_lock);
+  Runtime* rt = current_runtime();
+  return rt ? static_cast<int>(rt->live_goroutines.load(std::memory_order_relaxed)) : 0;
 }
 
 }  // namespace gocxx::detail
@@ -725,10 +773,7 @@ void yield() {
   }
 }
 
-int num_goroutine() {
-  detail::Runtime* rt = detail::current_runtime();
-  return rt ? static_cast<int>(rt->live_goroutines.load(std::memory_order_relaxed)) : 0;
-}
+int num_goroutine() { return detail::live_goroutines_now(); }
 
 GoroutineId goroutine_id() {
   detail::G* g = detail::current_g();

@@ -86,6 +86,10 @@ struct Runtime {
 // The runtime of the current gocxx::run, or nullptr.
 Runtime* current_runtime();
 
+// Spawns a goroutine from a thread that is not one of the run's Ms (the timer thread) if a
+// run is active; false if none is.
+bool spawn_if_running(void* closure, const ClosureOps& ops);
+
 // Makes a parked G runnable (from any thread).
 void ready(G* g);
 // Parks the running goroutine; unlock(arg) runs on the scheduler stack after the switch.

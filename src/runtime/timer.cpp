@@ -164,9 +164,8 @@ class TimerQueue {
         std::function<void()> f = t->func;
         timer_release(t);
         lk.unlock();
-        if (gocxx::detail::current_runtime()) {
-          gocxx::go(std::move(f));
-        } else {
+        if (!gocxx::detail::spawn_if_running(
+                &f, gocxx::detail::closure_ops_for<std::function<void()>>)) {
           std::thread(std::move(f)).detach();  // no gocxx::run active: a thread stands in
         }
         lk.lock();
