@@ -24,6 +24,8 @@
 
 extern "C" {
 #ifdef GOCXX_ASAN
+void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
+void __lsan_register_root_region(const void* p, std::size_t size);
 void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, std::size_t size);
 void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old,
                                      std::size_t* size_old);
@@ -54,6 +56,11 @@ struct ExecContext {
   void init_fiber(void* bottom, std::size_t size) {
     stack_bottom = bottom;
     stack_size = size;
+#ifdef GOCXX_ASAN
+    // A reused stack still carries the poison of frames that never returned (the previous
+    // goroutine switched away for good from inside them).
+    __asan_unpoison_memory_region(bottom, size);
+#endif
 #ifdef GOCXX_TSAN
     if (!tsan_fiber) tsan_fiber = __tsan_create_fiber(0);
 #endif
