@@ -501,6 +501,48 @@ TEST(Chan, MoveOnlyElements) {
   });
 }
 
+// Over-aligned elements keep their alignment in the buffer and in transit.
+struct alignas(64) Aligned {
+  static inline std::atomic<int> misaligned{0};
+  int value;
+  explicit Aligned(int v) noexcept : value(v) { check(); }
+  Aligned(Aligned&& other) noexcept : value(other.value) { check(); }
+  ~Aligned() { check(); }
+  void check() const {
+    if (reinterpret_cast<std::uintptr_t>(this) % alignof(Aligned) != 0) misaligned.fetch_add(1);
+  }
+};
+
+TEST(Chan, OverAlignedAndEmptyElements) {
+  run_joined(2, [] {
+    Chan<Aligned> b(3);
+    Chan<Aligned> u;
+    gocxx::go([u]() mutable {
+      for (int i = 0; i < 10; ++i) u.send(Aligned(i));
+    });
+    for (int i = 0; i < 10; ++i) {
+      b.send(u.recv().value());
+      if (b.len() == b.cap()) EXPECT_EQ(b.recv()->value, i - 2);
+    }
+    EXPECT_EQ(b.len(), 2u);
+    EXPECT_EQ(b.recv()->value, 8);
+    EXPECT_EQ(b.recv()->value, 9);
+    EXPECT_EQ(Aligned::misaligned.load(), 0);
+
+    struct Empty {};
+    Chan<Empty> e(100);
+    for (int i = 0; i < 100; ++i) e.send(Empty{});
+    EXPECT_EQ(e.len(), 100u);
+    int received = 0;
+    e.close();
+    for (Empty x : e) {
+      (void)x;
+      ++received;
+    }
+    EXPECT_EQ(received, 100);
+  });
+}
+
 // ---- handles ---------------------------------------------------------------------------------------
 
 TEST(Chan, CopiesShareOneChannel) {
@@ -624,6 +666,26 @@ TEST(Chan, PingPongBetweenThreadAndGoroutine) {
       gocxx::blocking([&] { t.join(); });
       EXPECT_EQ(v, n);
     });
+  }
+}
+
+// Plain threads blocked in recv() are woken by close. (The sleep only makes it likely that they
+// are already parked; the result must be the same either way.)
+TEST(Chan, CloseWakesPlainThreadReceivers) {
+  for (std::size_t cap : {0, 2}) {
+    SCOPED_TRACE(cap);
+    Chan<int> c(cap);
+    std::atomic<int> got_nullopt{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 3; ++i) {
+      threads.emplace_back([c, &got_nullopt]() mutable {
+        if (!c.recv().has_value()) got_nullopt.fetch_add(1);
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    c.close();
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(got_nullopt.load(), 3);
   }
 }
 
@@ -847,6 +909,12 @@ TEST(ChanDeathTest, CloseOfClosedChannel) {
                          c.close();
                        }),
               testing::ExitedWithCode(2), "panic: close of closed channel");
+}
+
+TEST(ChanDeathTest, HugeCapacity) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(run_with(1, [] { Chan<std::int64_t> c(std::size_t(1) << 60); }),
+              testing::ExitedWithCode(2), "panic: makechan: size out of range");
 }
 
 TEST(ChanDeathTest, CloseOfNilChannel) {

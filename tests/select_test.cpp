@@ -95,28 +95,34 @@ void expect_binomial(int count, int trials, double p, const char* what) {
 
 // ---- fairness ---------------------------------------------------------------------------------
 
-// Go's TestSelectFairness: with several cases always ready, each is chosen uniformly.
+// Go's TestSelectFairness: with several cases always ready (and some never ready), each ready
+// case is chosen uniformly.
 TEST(Select, ChoosesUniformlyAmongReadyReceives) {
   run_joined(2, [] {
-    constexpr int kCases = 4;
+    constexpr int kReady = 4;
     const int trials = 40000;
-    std::array<Chan<int>, kCases> c{Chan<int>(1), Chan<int>(1), Chan<int>(1), Chan<int>(1)};
-    for (int i = 0; i < kCases; ++i) c[i].send(i);
-    std::array<int, kCases> counts{};
+    std::array<Chan<int>, kReady> c{Chan<int>(1), Chan<int>(1), Chan<int>(1), Chan<int>(1)};
+    for (int i = 0; i < kReady; ++i) c[i].send(i);
+    Chan<int> never1, never2;  // unbuffered, no partner: never ready
+    std::array<int, kReady + 2> counts{};
     int mismatched = 0;
     for (int t = 0; t < trials; ++t) {
       int value = -1;
       auto take = [&](std::optional<int> v) { value = v.value_or(-1); };
-      int chosen = select(recv_case(c[0], take), recv_case(c[1], take), recv_case(c[2], take),
-                          recv_case(c[3], take));
+      // Argument positions: never1=0, c0=1, c1=2, never2=3, c2=4, c3=5.
+      int chosen = select(recv_case(never1, take), recv_case(c[0], take), recv_case(c[1], take),
+                          recv_case(never2, take), recv_case(c[2], take), recv_case(c[3], take));
       ASSERT_GE(chosen, 0);
-      ASSERT_LT(chosen, kCases);
-      if (value != chosen) ++mismatched;
+      ASSERT_LT(chosen, kReady + 2);
       ++counts[chosen];
-      c[chosen].send(chosen);  // ready again
+      if (chosen == 0 || chosen == 3) continue;
+      int k = chosen < 3 ? chosen - 1 : chosen - 2;
+      if (value != k) ++mismatched;
+      c[k].send(k);  // ready again
     }
     EXPECT_EQ(mismatched, 0) << "the callback of another case ran";
-    for (int i = 0; i < kCases; ++i) expect_binomial(counts[i], trials, 1.0 / kCases, "case");
+    EXPECT_EQ(counts[0] + counts[3], 0) << "a never-ready case was chosen";
+    for (int pos : {1, 2, 4, 5}) expect_binomial(counts[pos], trials, 1.0 / kReady, "ready case");
   });
 }
 
@@ -433,6 +439,177 @@ TEST(Select, OnlyOneCaseOfABlockedSelectFires) {
         join_goroutines();
       }
     });
+  }
+}
+
+// As above, but one partner closes its channel instead of sending: either the close completes
+// the select (nullopt from b) and the sender on a stays queued, or the send wins.
+TEST(Select, CloseRacingASendToWakeABlockedSelect) {
+  const int rounds = scaled(1000);
+  run_joined(4, [rounds] {
+    std::array<int, 2> wins{};
+    for (int r = 0; r < rounds; ++r) {
+      Chan<int> a, b, outcome(1);
+      go_until_parked(WaitReason::kSelect, [a, b, outcome]() mutable {
+        int value = -2;
+        auto take = [&](std::optional<int> v) { value = v.value_or(-1); };
+        int chosen = select(recv_case(a, take), recv_case(b, take));
+        outcome.send(chosen * 10 + (value == -1 ? 0 : value));
+      });
+      gocxx::go([a]() mutable { a.send(1); });
+      gocxx::go([b]() mutable { b.close(); });
+      auto o = recv_or_fail(outcome);
+      ASSERT_TRUE(o.has_value());
+      if (*o == 1) {  // case 0 with the value 1: the send won
+        ++wins[0];
+      } else {
+        ASSERT_EQ(*o, 10) << "case 1 must see the close";
+        ++wins[1];
+        EXPECT_EQ(recv_or_fail(a), 1);  // the sender is still waiting
+      }
+      join_goroutines();
+    }
+    EXPECT_EQ(wins[0] + wins[1], rounds);
+  });
+}
+
+// Go's TestSelfSelect: two goroutines each select over a send to and a receive from one channel;
+// on an unbuffered channel a goroutine must never receive its own value.
+TEST(Select, SelfSelectNeverReceivesOwnValue) {
+  const int n = scaled(2000);
+  for (int procs : {1, 2, 4}) {
+    for (std::size_t cap : {0, 10}) {
+      SCOPED_TRACE(testing::Message() << "procs=" << procs << " cap=" << cap);
+      run_joined(procs, [n, cap] {
+        Chan<int> c(cap);
+        std::atomic<int> self_receives{0};
+        gocxx::sync::WaitGroup wg;
+        wg.add(2);
+        for (int p = 0; p < 2; ++p) {
+          gocxx::go([&, p, c]() mutable {
+            auto check = [&](std::optional<int> v) {
+              if (cap == 0 && v == p) self_receives.fetch_add(1);
+            };
+            for (int i = 0; i < n; ++i) {
+              if (p == 0 || i % 2 == 0) {
+                select(send_case(c, p), recv_case(c, check));
+              } else {
+                select(recv_case(c, check), send_case(c, p));
+              }
+            }
+            wg.done();
+          });
+        }
+        wg.wait();
+        EXPECT_EQ(self_receives.load(), 0);
+      });
+    }
+  }
+}
+
+// Go's TestPseudoRandomSend, with the two interleavings made exact. Here a receiver is already
+// waiting when the select polls two sends (of different values) on its channel: both cases are
+// ready, so each is chosen about half the time.
+TEST(Select, TwoReadySendsOnOneChannelAreChosenUniformly) {
+  const int trials = scaled(2000);
+  run_joined(2, [trials] {
+    Chan<int> c;
+    std::array<int, 2> n{};
+    for (int i = 0; i < trials; ++i) {
+      Chan<int> got(1);
+      go_until_parked(WaitReason::kChanReceive,
+                      [c, got]() mutable { got.send(c.recv().value()); });
+      int chosen = select(send_case(c, 0), send_case(c, 1), default_case());
+      ASSERT_NE(chosen, 2);
+      ASSERT_EQ(got.recv(), chosen);
+      ++n[chosen];
+    }
+    expect_binomial(n[0], trials, 0.5, "first send");
+  });
+}
+
+// Here the select blocks first, queued twice on one channel; then a partner arrives. Go
+// randomizes the order in which a select queues its cases on the same channel (selectgo builds
+// its lock order from the random poll order for exactly this reason), so either case is chosen
+// about half the time. The same holds for two receives.
+TEST(Select, BlockedSelectQueuedTwiceOnOneChannelChoosesUniformly) {
+  const int trials = scaled(2000);
+  run_joined(2, [trials] {
+    Chan<int> c;
+    std::array<int, 2> sends{}, recvs{};
+    for (int i = 0; i < trials; ++i) {
+      Chan<int> chosen(1);
+      go_until_parked(WaitReason::kSelect, [c, chosen]() mutable {
+        chosen.send(select(send_case(c, 0), send_case(c, 1)));
+      });
+      int value = c.recv().value();
+      ASSERT_EQ(chosen.recv(), value);
+      ++sends[value];
+
+      go_until_parked(WaitReason::kSelect, [c, chosen]() mutable {
+        chosen.send(select(recv_case(c), recv_case(c)));
+      });
+      c.send(0);
+      ++recvs[chosen.recv().value()];
+    }
+    expect_binomial(sends[0], trials, 0.5, "first of two blocked sends");
+    expect_binomial(recvs[0], trials, 0.5, "first of two blocked receives");
+  });
+}
+
+// Go's TestNonblockRecvRace: a buffered value racing with close is always seen as ready (as the
+// value or as the close) by a non-blocking receive.
+TEST(Select, NonblockingReceiveRacingCloseIsAlwaysReady) {
+  const int n = scaled(2000);
+  for (int procs : {2, 4}) {
+    SCOPED_TRACE(procs);
+    run_joined(procs, [n] {
+      Chan<bool> ready(n);
+      for (int i = 0; i < n; ++i) {
+        Chan<int> c(1);
+        c.send(1);
+        gocxx::go([c, ready]() mutable {
+          ready.send(select(recv_case(c), default_case()) == 0);
+        });
+        c.close();
+        c.recv();
+      }
+      int not_ready = 0;
+      for (int i = 0; i < n; ++i) not_ready += !ready.recv().value();
+      EXPECT_EQ(not_ready, 0);
+    });
+  }
+}
+
+// Go's TestNonblockSelectRace and TestNonblockSelectRace2: at every instant one of two
+// channels is ready, so a non-blocking select over both must never take the default. This holds
+// only if the select looks at both channels atomically.
+TEST(Select, NonblockingSelectSeesAConsistentSnapshot) {
+  const int n = scaled(2000);
+  for (bool use_close : {false, true}) {
+    for (int procs : {2, 4}) {
+      SCOPED_TRACE(testing::Message() << "procs=" << procs << " close=" << use_close);
+      run_joined(procs, [n, use_close] {
+        Chan<bool> done(n);
+        for (int i = 0; i < n; ++i) {
+          Chan<int> c1(1);
+          Chan<int> c2(use_close ? 0 : 1);
+          c1.send(1);
+          gocxx::go([c1, c2, done]() mutable {
+            done.send(select(recv_case(c1), recv_case(c2), default_case()) != 2);
+          });
+          if (use_close) {
+            c2.close();
+          } else {
+            c2.send(1);
+          }
+          select(recv_case(c1), default_case());
+        }
+        int defaults = 0;
+        for (int i = 0; i < n; ++i) defaults += !done.recv().value();
+        EXPECT_EQ(defaults, 0) << "a select found neither channel ready";
+      });
+    }
   }
 }
 

@@ -1,7 +1,8 @@
-// G: one goroutine. The G lives at the top of its own stack, its body (the closure passed to
-// go()) just below it, so a goroutine costs one mapping and no heap allocation. Gs are never
-// freed: a dead G keeps its stack and goes to a free list for reuse (Go's gfree), which is
-// also what lets the registry walk every G ever made without reclamation.
+// G: one goroutine. Gs are small, dense heap objects (the scheduler walks them in queues);
+// each owns an mmap'd stack whose top holds the goroutine's body (the closure passed to go()),
+// so spawning from the pool allocates nothing. Gs are never freed: a dead G keeps its stack and
+// goes to a free list for reuse (Go's gFree), which is also what lets the registry walk every
+// G ever made without any reclamation scheme.
 #pragma once
 
 #include <atomic>
@@ -16,8 +17,8 @@ namespace gocxx::detail {
 
 struct M;
 
-// Go's goroutine states (runtime2.go), same meanings. kScanBit is set on top of a state while a
-// diagnostic reads the G; the scheduler waits for it to clear before resuming the goroutine.
+// Go's goroutine states (runtime2.go), same meanings. kScanBit is set on top of kWaiting while
+// a diagnostic reads a parked G; ready() waits for it to clear before making the G runnable.
 enum GStatus : std::uint32_t {
   kIdle = 0,      // just allocated, not yet initialized
   kRunnable = 1,  // in a run queue
@@ -41,7 +42,7 @@ struct G {
   std::atomic<std::int64_t> wait_since_ns{0};  // monotonic ns when it parked
   Parker parker;
   M* m = nullptr;                      // while running
-  G* sched_next = nullptr;             // global run queue and free lists
+  G* sched_next = nullptr;             // global run queue link
   void* closure = nullptr;             // the body, on this G's stack
   const ClosureOps* closure_ops = nullptr;
   std::uint64_t generation = 0;        // which gocxx::run owns it (stale wake-ups are dropped)

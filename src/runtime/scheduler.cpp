@@ -35,7 +35,6 @@ std::atomic<Runtime*> g_runtime{nullptr};
 std::shared_mutex g_runtime_lock;
 std::atomic<std::uint64_t> g_generation{0};
 
-constexpr int kLocalFreeMax = 64;   // dead Gs a P keeps before moving half to the pool
 constexpr int kStealTries = 4;      // Go's stealTries
 constexpr std::uint32_t kGlobalCheckInterval = 61;
 
@@ -295,21 +294,19 @@ G* find_runnable(M* m) {
 }
 
 // ---- the dead-G pool ------------------------------------------------------------------------
+//
+// Gs are small heap objects (dense, so queue and pool walks stay in cache); each owns an
+// mmap'd stack. Free Gs are kept in arrays, never linked through the Gs themselves.
 
 struct GPool {
   std::mutex lock;
-  struct List {
-    std::size_t stack_size;
-    G* head;
-    int count;
-  };
-  std::vector<List> lists;  // one per distinct stack size (few)
+  std::vector<std::pair<std::size_t, std::vector<G*>>> by_size;  // one list per stack size
 
-  List& list_for(std::size_t size) {
-    for (auto& l : lists) {
-      if (l.stack_size == size) return l;
+  std::vector<G*>& list_for(std::size_t size) {
+    for (auto& [s, list] : by_size) {
+      if (s == size) return list;
     }
-    return lists.emplace_back(List{size, nullptr, 0});
+    return by_size.emplace_back(size, std::vector<G*>{}).second;
   }
 };
 GPool& g_pool() {
@@ -317,42 +314,32 @@ GPool& g_pool() {
   return *pool;
 }
 
-void pool_put(G* g) {
+void pool_put(G* const* gs, int n) {
+  if (n == 0) return;
   auto& pool = g_pool();
   std::lock_guard lk(pool.lock);
-  auto& l = pool.list_for(g->stack.size);
-  g->sched_next = l.head;
-  l.head = g;
-  ++l.count;
+  auto& list = pool.list_for(gs[0]->stack.size);
+  list.insert(list.end(), gs, gs + n);
 }
 
-// Takes up to `max` Gs with the given stack size from the pool, as a linked list.
-G* pool_take(std::size_t size, int max, int* taken) {
+// Moves up to `max` free Gs with the given stack size into `out`; returns how many.
+int pool_take(std::size_t size, G** out, int max) {
   auto& pool = g_pool();
   std::lock_guard lk(pool.lock);
-  auto& l = pool.list_for(size);
-  G* head = nullptr;
-  *taken = 0;
-  while (l.head && *taken < max) {
-    G* g = l.head;
-    l.head = g->sched_next;
-    --l.count;
-    g->sched_next = head;
-    head = g;
-    ++*taken;
-  }
-  return head;
+  auto& list = pool.list_for(size);
+  int n = std::min<int>(max, static_cast<int>(list.size()));
+  std::copy(list.end() - n, list.end(), out);
+  list.resize(list.size() - n);
+  return n;
 }
 
 G* new_g(std::size_t stack_size) {
-  Stack s = stack_map(stack_size);
-  auto top = reinterpret_cast<std::uintptr_t>(s.top());
-  auto* g = ::new (reinterpret_cast<void*>((top - sizeof(G)) & ~std::uintptr_t(63))) G();
-  g->stack = s;
+  auto* g = new G();
+  g->stack = stack_map(stack_size);
 #ifdef GOCXX_ASAN
   // LeakSanitizer scans thread stacks, not our mappings: what a parked or abandoned goroutine
   // references from its stack is still reachable.
-  __lsan_register_root_region(s.bottom, s.size);
+  __lsan_register_root_region(g->stack.bottom, g->stack.size);
 #endif
   registry_add(g);
   return g;
@@ -360,39 +347,25 @@ G* new_g(std::size_t stack_size) {
 
 G* g_get(Runtime* rt, P* p, std::size_t size) {
   if (p && size == rt->stack_size) {
-    if (!p->free_gs) {
-      int taken = 0;
-      p->free_gs = pool_take(size, kLocalFreeMax / 2, &taken);
-      p->free_count = taken;
-    }
-    if (G* g = p->free_gs) {
-      p->free_gs = g->sched_next;
-      --p->free_count;
-      return g;
-    }
+    if (p->free_count == 0) p->free_count = pool_take(size, p->free_gs, P::kFreeMax / 2);
+    if (p->free_count > 0) return p->free_gs[--p->free_count];
     return new_g(size);
   }
-  int taken = 0;
-  if (G* g = pool_take(size, 1, &taken)) return g;
+  G* g = nullptr;
+  if (pool_take(size, &g, 1) == 1) return g;
   return new_g(size);
 }
 
 void g_put(Runtime* rt, P* p, G* g) {
-  g->sched_next = nullptr;
   if (p && g->stack.size == rt->stack_size) {
-    g->sched_next = p->free_gs;
-    p->free_gs = g;
-    if (++p->free_count > kLocalFreeMax) {
-      while (p->free_count > kLocalFreeMax / 2) {
-        G* spill = p->free_gs;
-        p->free_gs = spill->sched_next;
-        --p->free_count;
-        pool_put(spill);
-      }
+    if (p->free_count == P::kFreeMax) {
+      p->free_count -= P::kFreeMax / 2;
+      pool_put(p->free_gs + p->free_count, P::kFreeMax / 2);
     }
+    p->free_gs[p->free_count++] = g;
     return;
   }
-  pool_put(g);
+  pool_put(&g, 1);
 }
 
 // ---- running goroutines ---------------------------------------------------------------------
@@ -452,7 +425,9 @@ void handle_switch(M* m, G* g, SwitchRequest* req) {
 }
 
 void execute(M* m, G* g) {
-  cas_status(g, kRunnable, kRunning);
+  // A plain store: diagnostics take the scan bit only on waiting Gs (ready() moves a G out of
+  // waiting with a CAS that respects it), so no one else can hold a runnable G.
+  g->status.store(kRunning, std::memory_order_relaxed);
   g->m = m;
   m->curg = g;
   ++m->p->schedtick;
@@ -513,9 +488,9 @@ G* make_goroutine(Runtime* rt, P* p, void* closure, const ClosureOps& ops, std::
                   std::uintptr_t create_pc) {
   G* g = g_get(rt, p, size);
   g->context.init_fiber(g->stack.bottom, g->stack.size);
-  auto below_g = reinterpret_cast<std::uintptr_t>(g);
+  auto top = reinterpret_cast<std::uintptr_t>(g->stack.top());
   std::size_t align = std::max<std::size_t>(ops.align, 16);
-  std::uintptr_t body = (below_g - ops.size) & ~(align - 1);
+  std::uintptr_t body = (top - ops.size) & ~(align - 1);
   if (body < reinterpret_cast<std::uintptr_t>(g->stack.bottom) + g->stack.size / 2) {
     g_put(rt, p, g);
     throw_panic("gocxx::go: the goroutine's closure is larger than half its stack");
@@ -594,12 +569,7 @@ void shutdown(Runtime* rt) {
   }
   // Dead Gs go back to the process-wide pool. Gs still queued or parked are abandoned, as Go
   // abandons them at exit: never reused, so stale wake-ups aimed at them stay harmless.
-  for (auto& p : rt->ps) {
-    while (G* g = p->free_gs) {
-      p->free_gs = g->sched_next;
-      pool_put(g);
-    }
-  }
+  for (auto& p : rt->ps) pool_put(p->free_gs, std::exchange(p->free_count, 0));
   rt->release_ref();
 }
 

@@ -30,7 +30,8 @@ struct P {
   RunQueue runq;
   std::uint32_t schedtick = 0;   // counts goroutines run; every 61st checks the global queue
   P* idle_next = nullptr;        // Runtime::idle_ps
-  G* free_gs = nullptr;          // dead Gs with the run's default stack size
+  static constexpr int kFreeMax = 64;
+  G* free_gs[kFreeMax];          // dead Gs with the run's default stack size (Go's gFree)
   int free_count = 0;
 };
 
