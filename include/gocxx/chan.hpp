@@ -82,6 +82,8 @@ class Chan {
                 "gocxx::Chan<T>: T must be nothrow-move-constructible (wrap it in std::unique_ptr)");
 
  public:
+  using value_type = T;
+
   // An unbuffered channel.
   Chan() : Chan(std::size_t{0}) {}
   // A channel with a buffer of `capacity` elements (0: unbuffered).
@@ -146,9 +148,26 @@ class Chan {
 
 // ---- select -------------------------------------------------------------------------------
 
+namespace detail {
+template <class C>
+inline constexpr bool is_chan = false;
+template <class T>
+inline constexpr bool is_chan<Chan<T>> = true;
+}  // namespace detail
+
+// A case refers to its channel without touching the reference count when given an lvalue (the
+// channel outlives the select expression); a temporary channel is moved into the case.
+template <class T>
+struct CaseChan {
+  Chan<T> owned = Chan<T>::nil();
+  detail::ChanCore* core = nullptr;
+  explicit CaseChan(const Chan<T>& c) : core(c.core()) {}
+  explicit CaseChan(Chan<T>&& c) : owned(std::move(c)), core(owned.core()) {}
+};
+
 template <class T, class F>
 struct RecvCase {
-  Chan<T> chan;
+  CaseChan<T> chan;
   F fn;
   detail::Slot<T> slot;
   void run(bool received) {
@@ -165,7 +184,7 @@ struct RecvCase {
 
 template <class T, class F>
 struct SendCase {
-  Chan<T> chan;
+  CaseChan<T> chan;
   T value;
   F fn;
   void run(bool) { fn(); }
@@ -178,23 +197,27 @@ struct DefaultCase {
 };
 
 // A receive from `chan`; fn gets the value, or std::nullopt if the channel is closed.
-template <class T, class F>
-RecvCase<T, std::decay_t<F>> recv_case(Chan<T> chan, F&& fn) {
-  return {std::move(chan), std::forward<F>(fn), {}};
+template <class C, class F, class T = typename std::decay_t<C>::value_type>
+  requires detail::is_chan<std::decay_t<C>>
+RecvCase<T, std::decay_t<F>> recv_case(C&& chan, F&& fn) {
+  return {CaseChan<T>(std::forward<C>(chan)), std::forward<F>(fn), {}};
 }
-template <class T>
-auto recv_case(Chan<T> chan) {
-  return recv_case(std::move(chan), [] {});
+template <class C>
+  requires detail::is_chan<std::decay_t<C>>
+auto recv_case(C&& chan) {
+  return recv_case(std::forward<C>(chan), [] {});
 }
 
 // A send of `value` on `chan`; fn runs if this case is chosen.
-template <class T, class U, class F>
-SendCase<T, std::decay_t<F>> send_case(Chan<T> chan, U&& value, F&& fn) {
-  return {std::move(chan), T(std::forward<U>(value)), std::forward<F>(fn)};
+template <class C, class U, class F, class T = typename std::decay_t<C>::value_type>
+  requires detail::is_chan<std::decay_t<C>>
+SendCase<T, std::decay_t<F>> send_case(C&& chan, U&& value, F&& fn) {
+  return {CaseChan<T>(std::forward<C>(chan)), T(std::forward<U>(value)), std::forward<F>(fn)};
 }
-template <class T, class U>
-auto send_case(Chan<T> chan, U&& value) {
-  return send_case(std::move(chan), std::forward<U>(value), [] {});
+template <class C, class U>
+  requires detail::is_chan<std::decay_t<C>>
+auto send_case(C&& chan, U&& value) {
+  return send_case(std::forward<C>(chan), std::forward<U>(value), [] {});
 }
 
 // Runs when no other case is ready.
@@ -219,9 +242,9 @@ inline constexpr bool is_send_case<SendCase<T, F>> = true;
 template <class C>
 SelectCase raw_case(C& c) {
   if constexpr (is_send_case<C>) {
-    return {c.chan.core(), &c.value, true};
+    return {c.chan.core, &c.value, true};
   } else {
-    return {c.chan.core(), c.slot.bytes, false};
+    return {c.chan.core, c.slot.bytes, false};
   }
 }
 }  // namespace detail

@@ -104,7 +104,7 @@ void chan_close(ChanCore* c) {
     c->lock.unlock();
     throw_panic("close of closed channel");
   }
-  c->closed = true;
+  c->closed.store(true, std::memory_order_release);
   // Collect every waiter under the lock, wake them after releasing it.
   Waiter* wake = nullptr;
   for (WaitList* q : {&c->recvq, &c->sendq}) {

@@ -28,12 +28,20 @@ struct ChanCore {
   std::atomic<std::size_t> count{0};  // elements in the buffer (read without lock by len())
   std::size_t recv_index = 0;
   std::size_t send_index = 0;
-  bool closed = false;
+  std::atomic<bool> closed{false};  // written under lock; read without it by the fast paths
   WaitList recvq;
   WaitList sendq;
   unsigned char* buffer = nullptr;    // capacity slots of ops->size bytes, after this struct
 
   void* slot(std::size_t i) { return buffer + i * ops->size; }
+
+  // Lock-free readiness probes for non-blocking operations (Go's empty() and full()).
+  bool nothing_to_receive() const {
+    return capacity == 0 ? sendq.empty() : count.load(std::memory_order_relaxed) == 0;
+  }
+  bool no_room_to_send() const {
+    return capacity == 0 ? recvq.empty() : count.load(std::memory_order_relaxed) == capacity;
+  }
 
   void move_elem(void* dst, void* src) const {
     if (ops->trivial) {

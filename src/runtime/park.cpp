@@ -41,27 +41,28 @@ void waitq_push_back(WaitList& q, Waiter* w) {
   if (q.tail) {
     q.tail->next = w;
   } else {
-    q.head = w;
+    q.head.store(w, std::memory_order_relaxed);
   }
   q.tail = w;
 }
 
 void waitq_push_front(WaitList& q, Waiter* w) {
+  Waiter* head = q.first();
   w->prev = nullptr;
-  w->next = q.head;
-  if (q.head) {
-    q.head->prev = w;
+  w->next = head;
+  if (head) {
+    head->prev = w;
   } else {
     q.tail = w;
   }
-  q.head = w;
+  q.head.store(w, std::memory_order_relaxed);
 }
 
 void waitq_remove(WaitList& q, Waiter* w) {
   if (w->prev) {
     w->prev->next = w->next;
-  } else if (q.head == w) {
-    q.head = w->next;
+  } else if (q.first() == w) {
+    q.head.store(w->next, std::memory_order_relaxed);
   } else {
     return;  // not in this queue (already dequeued by a waker)
   }
@@ -74,7 +75,7 @@ void waitq_remove(WaitList& q, Waiter* w) {
 }
 
 Waiter* waitq_pop(WaitList& q) {
-  while (Waiter* w = q.head) {
+  while (Waiter* w = q.first()) {
     waitq_remove(q, w);
     // A select parks on several queues; only the first waker may complete it.
     if (w->is_select) {

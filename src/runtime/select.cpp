@@ -70,8 +70,19 @@ bool try_case(SelectCase& sc, bool* received, Waiter** wake) {
 
 }  // namespace
 
+// Go's fast path for `select { case op: ... default: }`: a single non-blocking operation
+// that is observably not ready returns without locking. For a receive, "empty" is read before
+// "closed": closed never reverts, so at the moment we saw it empty it was also open.
+bool surely_not_ready(const SelectCase& sc) {
+  const ChanCore* c = sc.chan;
+  if (!c) return true;
+  if (sc.is_send) return !c->closed.load(std::memory_order_acquire) && c->no_room_to_send();
+  return c->nothing_to_receive() && !c->closed.load(std::memory_order_acquire);
+}
+
 int select(SelectCase* cases, int count, bool block, bool* received) {
   *received = false;
+  if (!block && count == 1 && surely_not_ready(cases[0])) return -1;
   constexpr int kInline = 16;
   int inline_orders[2 * kInline];
   std::unique_ptr<int[]> heap_orders;
@@ -90,14 +101,25 @@ int select(SelectCase* cases, int count, bool block, bool* received) {
     int j = static_cast<int>(fastrand() % static_cast<std::uint32_t>(live + 1));
     poll_order[live] = poll_order[j];  // inside-out Fisher-Yates: a uniform permutation
     poll_order[j] = i;
-    lock_order[live++] = i;
+    ++live;
   }
   if (live == 0) {
     if (!block) return -1;
     block_forever(count == 0 ? WaitReason::kSelectNoCases : WaitReason::kSelect);
   }
-  std::sort(lock_order, lock_order + live,
-            [&](int a, int b) { return cases[a].chan < cases[b].chan; });
+  // Lock order: by channel address, stably from the random poll order, so that cases on the
+  // same channel are enqueued (and so woken) in random order too, as in Go.
+  std::copy(poll_order, poll_order + live, lock_order);
+  auto by_address = [&](int a, int b) { return cases[a].chan < cases[b].chan; };
+  if (live <= kInline) {
+    for (int k = 1; k < live; ++k) {  // insertion sort: stable, no allocation
+      int v = lock_order[k], j = k;
+      for (; j > 0 && by_address(v, lock_order[j - 1]); --j) lock_order[j] = lock_order[j - 1];
+      lock_order[j] = v;
+    }
+  } else {
+    std::stable_sort(lock_order, lock_order + live, by_address);
+  }
   Locked locked{cases, lock_order, live};
 
   locked.lock_all();
@@ -105,7 +127,8 @@ int select(SelectCase* cases, int count, bool block, bool* received) {
     int i = poll_order[k];
     Waiter* wake = nullptr;
     if (!try_case(cases[i], received, &wake)) continue;
-    bool send_on_closed = cases[i].is_send && cases[i].chan->closed && !wake;
+    bool send_on_closed =
+        cases[i].is_send && cases[i].chan->closed.load(std::memory_order_relaxed) && !wake;
     locked.unlock_all();
     if (send_on_closed) throw_panic("send on closed channel");
     if (wake) unpark(*wake->parker);

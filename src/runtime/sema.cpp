@@ -94,7 +94,7 @@ void NotifyList::notify_one() {
   notify_.store(ticket + 1, std::memory_order_release);
   // The waiter holding `ticket` may not have enqueued yet; then wait() sees notify_ past its
   // ticket and returns without parking.
-  for (Waiter* w = waiters_.head; w; w = w->next) {
+  for (Waiter* w = waiters_.first(); w; w = w->next) {
     if (w->ticket == ticket) {
       waitq_remove(waiters_, w);
       lock_.unlock();
@@ -108,8 +108,9 @@ void NotifyList::notify_one() {
 void NotifyList::notify_all() {
   if (wait_.load(std::memory_order_acquire) == notify_.load(std::memory_order_acquire)) return;
   lock_.lock();
-  Waiter* all = waiters_.head;
-  waiters_ = WaitList{};
+  Waiter* all = waiters_.first();
+  waiters_.head.store(nullptr, std::memory_order_relaxed);
+  waiters_.tail = nullptr;
   notify_.store(wait_.load(std::memory_order_acquire), std::memory_order_release);
   lock_.unlock();
   while (all) {

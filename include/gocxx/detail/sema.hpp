@@ -33,10 +33,13 @@ const char* wait_reason_string(WaitReason reason);
 
 struct Waiter;  // a parked goroutine or thread in some queue (Go's sudog); see src/runtime/park.hpp
 
-// FIFO list of Waiters; the owner's lock guards it.
+// FIFO list of Waiters; the owner's lock guards every change. `head` is atomic only so that
+// a channel's non-blocking fast path may ask "anyone waiting?" without the lock.
 struct WaitList {
-  Waiter* head = nullptr;
+  std::atomic<Waiter*> head{nullptr};
   Waiter* tail = nullptr;
+  Waiter* first() const { return head.load(std::memory_order_relaxed); }
+  bool empty() const { return first() == nullptr; }
 };
 
 // Go's runtime semaphore (sema.go), one per primitive instead of a global address-keyed table.
