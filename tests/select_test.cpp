@@ -77,8 +77,9 @@ template <class T>
 std::optional<T> recv_or_fail(Chan<T> c) {
   std::optional<T> got;
   bool timed_out = false;
+  gocxx::time::Timer guard(std::chrono::seconds(30));  // stopped when it goes out of scope
   select(recv_case(c, [&](std::optional<T> v) { got = std::move(v); }),
-         recv_case(gocxx::time::after(std::chrono::seconds(30)), [&] { timed_out = true; }));
+         recv_case(guard.c(), [&] { timed_out = true; }));
   EXPECT_FALSE(timed_out) << "nothing received";
   return got;
 }

@@ -58,7 +58,7 @@ void wait_parked(WaitReason reason, int n) {
   while (parked_with(reason) < n) gocxx::time::sleep(50us);
 }
 
-// True if a receive on c would proceed right now (a value is buffered or c is closed).
+// Non-blocking receive: true if a value was taken from c right now (or c is closed).
 template <class T>
 bool ready_now(Chan<T> c) {
   bool got = false;

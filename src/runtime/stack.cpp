@@ -59,6 +59,17 @@ void* map_region(std::size_t bytes) {
   return p;
 }
 
+// Commits a stack's top page now. The goroutine touches it at once anyway (its body and first
+// frames live there); committing it with one madvise is several times cheaper than taking the
+// page fault where faults are expensive (virtual machines). Kernels before 5.14 lack
+// MADV_POPULATE_WRITE: then the page is simply faulted in later.
+void commit_top_page(char* top) {
+#ifndef MADV_POPULATE_WRITE
+  constexpr int MADV_POPULATE_WRITE = 23;
+#endif
+  madvise(top - page_size(), page_size(), MADV_POPULATE_WRITE);
+}
+
 struct Slab {
   std::mutex lock;
   char* next = nullptr;
@@ -77,6 +88,7 @@ Stack map_unguarded(std::size_t size) {
   Stack s{slab->next, size, nullptr};
   slab->next += size;
   --slab->left;
+  commit_top_page(s.top());
   return s;
 }
 
@@ -175,7 +187,9 @@ Stack stack_map(std::size_t size) {
     std::size_t page = page_size();
     char* base = static_cast<char*>(map_region(size + page));
     if (mprotect(base, page, PROT_NONE) != 0) out_of_memory(size);
-    return Stack{base + page, size, base};
+    Stack s{base + page, size, base};
+    commit_top_page(s.top());
+    return s;
   }
   guard_budget().fetch_add(1, std::memory_order_relaxed);
   return map_unguarded(size);
