@@ -213,6 +213,104 @@ TEST(Select, ReturnsArgumentPosition) {
   });
 }
 
+// A select with one case and a default (which may take a shortcut without locking) still sees
+// every kind of readiness: a parked partner, buffered values or room, and close.
+TEST(Select, SingleNonblockingCaseSeesEveryKindOfReadiness) {
+  for (int procs : {1, 2}) {
+    SCOPED_TRACE(procs);
+    run_joined(procs, [] {
+      // Unbuffered with a parked sender: the receive proceeds.
+      Chan<int> u;
+      go_until_parked(WaitReason::kChanSend, [u]() mutable { u.send(1); });
+      int got = -1;
+      EXPECT_EQ(select(recv_case(u, [&](std::optional<int> v) { got = v.value_or(-2); }),
+                       default_case()),
+                0);
+      EXPECT_EQ(got, 1);
+      // Unbuffered with a parked receiver: the send proceeds.
+      Chan<int> result(1);
+      go_until_parked(WaitReason::kChanReceive,
+                      [u, result]() mutable { result.send(u.recv().value_or(-1)); });
+      EXPECT_EQ(select(send_case(u, 2), default_case()), 0);
+      EXPECT_EQ(result.recv(), 2);
+      // Nobody there: both take the default.
+      EXPECT_EQ(select(recv_case(u), default_case()), 1);
+      EXPECT_EQ(select(send_case(u, 3), default_case()), 1);
+
+      // Buffered: room to send, then a value to receive, then full.
+      Chan<int> b(1);
+      EXPECT_EQ(select(recv_case(b), default_case()), 1);
+      EXPECT_EQ(select(send_case(b, 4), default_case()), 0);
+      EXPECT_EQ(select(send_case(b, 5), default_case()), 1);
+      // Full, with a parked sender behind the buffer: the receive gets the buffer's head.
+      go_until_parked(WaitReason::kChanSend, [b]() mutable { b.send(6); });
+      got = -1;
+      EXPECT_EQ(select(recv_case(b, [&](std::optional<int> v) { got = v.value_or(-2); }),
+                       default_case()),
+                0);
+      EXPECT_EQ(got, 4);
+      EXPECT_EQ(b.recv(), 6);
+      // Empty buffered channel with a parked receiver: the send goes to it.
+      go_until_parked(WaitReason::kChanReceive,
+                      [b, result]() mutable { result.send(b.recv().value_or(-1)); });
+      EXPECT_EQ(select(send_case(b, 7), default_case()), 0);
+      EXPECT_EQ(result.recv(), 7);
+      EXPECT_EQ(b.len(), 0u);
+
+      // Closed: the receive is ready (with nullopt).
+      b.close();
+      got = -1;
+      EXPECT_EQ(select(recv_case(b, [&](std::optional<int> v) { got = v.value_or(-2); }),
+                       default_case()),
+                0);
+      EXPECT_EQ(got, -2);
+    });
+  }
+}
+
+// A case made from a channel variable refers to that channel; one made from a temporary keeps
+// the temporary alive for the select. Either way, what the channel holds is released with it.
+TEST(Select, ChannelLifetimeInCases) {
+  run_joined(2, [] {
+    auto value = std::make_shared<int>(1);
+    // A temporary buffered channel: the sent copy lives in its buffer until the channel dies at
+    // the end of the full expression.
+    EXPECT_EQ(select(send_case(Chan<std::shared_ptr<int>>(1), value)), 0);
+    EXPECT_EQ(value.use_count(), 1);
+    // A named channel keeps the copy until it is received.
+    Chan<std::shared_ptr<int>> named(1);
+    EXPECT_EQ(select(send_case(named, value)), 0);
+    EXPECT_EQ(value.use_count(), 2);
+    EXPECT_EQ(named.recv(), value);
+    EXPECT_EQ(value.use_count(), 1);
+
+    // The callback may drop the last handle to the channel it was chosen on.
+    auto c = std::make_unique<Chan<int>>(1);
+    c->send(8);
+    int got = -1;
+    EXPECT_EQ(select(recv_case(*c, [&](std::optional<int> v) {
+                       c.reset();
+                       got = v.value_or(-1);
+                     })),
+              0);
+    EXPECT_EQ(got, 8);
+    EXPECT_EQ(c, nullptr);
+
+    // A blocked select on a temporary channel that only a partner's copy refers to.
+    Chan<int> result(1);
+    Chan<Chan<int>> handoff(1);
+    go_until_parked(WaitReason::kSelect, [handoff, result]() mutable {
+      Chan<int> mine;
+      handoff.send(mine);
+      int r = -1;
+      select(recv_case(std::move(mine), [&](std::optional<int> v) { r = v.value_or(-2); }));
+      result.send(r);
+    });
+    handoff.recv()->send(9);
+    EXPECT_EQ(result.recv(), 9);
+  });
+}
+
 // ---- duplicate channels -------------------------------------------------------------------------
 
 TEST(Select, SameChannelInTwoReceiveCases) {
