@@ -687,9 +687,6 @@ bool spawn_if_running(void* closure, const ClosureOps& ops) {
 }
 
 int run_main(void* closure, const ClosureOps& ops, const Options& options) {
-  if (current_runtime()) {
-    throw std::logic_error("gocxx::run: a run is already active in this process");
-  }
   if (options.procs < 0) throw std::invalid_argument("gocxx::run: Options::procs must be >= 0");
   auto* rt = new Runtime;
   rt->generation = g_generation.fetch_add(1) + 1;
@@ -707,7 +704,11 @@ int run_main(void* closure, const ClosureOps& ops, const Options& options) {
   }
   install_overflow_handler_for_thread();
   install_terminate_handler();
-  g_runtime.store(rt, std::memory_order_release);
+  Runtime* none = nullptr;
+  if (!g_runtime.compare_exchange_strong(none, rt, std::memory_order_acq_rel)) {
+    delete rt;
+    throw std::logic_error("gocxx::run: a run is already active in this process");
+  }
 
   G* main_g = make_goroutine(rt, nullptr, closure, ops, rt->stack_size,
                              reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)));
