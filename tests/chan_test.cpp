@@ -926,3 +926,11 @@ TEST(ChanDeathTest, CloseOfNilChannel) {
 }
 
 }  // namespace
+
+TEST(Chan, LiteralCapacitiesConstruct) {
+  // Chan(0) must pick the capacity constructor (not the private nil one).
+  gocxx::Chan<int> unbuffered(0), buffered(3);
+  EXPECT_EQ(unbuffered.cap(), 0u);
+  EXPECT_EQ(buffered.cap(), 3u);
+  EXPECT_FALSE(unbuffered.is_nil());
+}

@@ -89,7 +89,7 @@ class Chan {
   // A channel with a buffer of `capacity` elements (0: unbuffered).
   explicit Chan(std::size_t capacity) : core_(detail::chan_make(detail::elem_ops_for<T>, capacity)) {}
   // The nil channel: blocks forever on send and receive, never ready in select.
-  static Chan nil() { return Chan(nullptr); }
+  static Chan nil() { return Chan(NilTag{}); }
 
   Chan(const Chan& other) noexcept : core_(other.core_) {
     if (core_) detail::chan_retain(core_);
@@ -142,7 +142,8 @@ class Chan {
   detail::ChanCore* core() const { return core_; }
 
  private:
-  explicit Chan(std::nullptr_t) : core_(nullptr) {}
+  struct NilTag {};
+  explicit Chan(NilTag) : core_(nullptr) {}
   detail::ChanCore* core_;
 };
 
