@@ -891,13 +891,12 @@ TEST(ChanDeathTest, BlockedSenderPanicsWhenChannelCloses) {
 
 TEST(ChanDeathTest, SendOnClosedChannelFromPlainThread) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(
-      {
-        Chan<int> c(1);
-        c.close();
-        c.send(1);
-      },
-      testing::ExitedWithCode(2), "panic: send on closed channel");
+  EXPECT_EXIT(gocxx::test::on_plain_thread([] {
+                Chan<int> c(1);
+                c.close();
+                c.send(1);
+              }),
+              testing::ExitedWithCode(2), "panic: send on closed channel");
 }
 
 TEST(ChanDeathTest, CloseOfClosedChannel) {
@@ -921,7 +920,8 @@ TEST(ChanDeathTest, CloseOfNilChannel) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(run_joined(2, [] { Chan<int>::nil().close(); }), testing::ExitedWithCode(2),
               "panic: close of nil channel");
-  EXPECT_EXIT(Chan<int>::nil().close(), testing::ExitedWithCode(2),
+  EXPECT_EXIT(gocxx::test::on_plain_thread([] { Chan<int>::nil().close(); }),
+              testing::ExitedWithCode(2),
               "panic: close of nil channel");
 }
 

@@ -61,7 +61,8 @@ TEST_F(PanicDeathTest, NonStdExceptionIsNamed) {
 }
 
 TEST_F(PanicDeathTest, PanicOnPlainThread) {
-  EXPECT_EXIT(gocxx::panic("from a thread"), testing::ExitedWithCode(2),
+  EXPECT_EXIT(gocxx::test::on_plain_thread([] { gocxx::panic("from a thread"); }),
+              testing::ExitedWithCode(2),
               "^panic: from a thread\n\nthread \\[running\\]:");
 }
 

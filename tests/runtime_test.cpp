@@ -378,6 +378,6 @@ TEST(RuntimeDeathTest, StackOverflowIsReportedWithTheGoroutine) {
 
 TEST(RuntimeDeathTest, GoOutsideRunPanics) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(gocxx::go([] {}), testing::ExitedWithCode(2),
+  EXPECT_EXIT(gocxx::test::on_plain_thread([] { gocxx::go([] {}); }), testing::ExitedWithCode(2),
               "panic: gocxx::go called outside gocxx::run");
 }

@@ -53,9 +53,12 @@ int parked_with(WaitReason reason) {
   return acc.n;
 }
 
-// Deterministic handshake: returns once at least n goroutines are blocked with `reason`.
-void wait_parked(WaitReason reason, int n) {
-  while (parked_with(reason) < n) gocxx::time::sleep(50us);
+// Deterministic handshake: returns once at least n goroutines are blocked with `reason`, or
+// once `gave_up()` is true (the primitive under test failed to block: the test then fails on
+// its own assertions instead of hanging here).
+template <class Pred>
+void wait_parked(WaitReason reason, int n, Pred gave_up) {
+  while (parked_with(reason) < n && !gave_up()) gocxx::time::sleep(50us);
 }
 
 // Non-blocking receive: true if a value was taken from c right now (or c is closed).
@@ -292,18 +295,21 @@ TEST_P(MutexP, ThreadHoldsWhileGoroutinesWait) {
     });
     thread_locked.recv();
     std::vector<long> seen(kGoroutines, -1);
+    std::atomic<int> got_in{0};
     WaitGroup wg;
     wg.add(kGoroutines);
     for (int g = 0; g < kGoroutines; ++g) {
       go([&, g] {
         mu.lock();
+        got_in.fetch_add(1);
         seen[g] = counter;
         ++counter;
         mu.unlock();
         wg.done();
       });
     }
-    wait_parked(WaitReason::kSyncMutexLock, kGoroutines);
+    wait_parked(WaitReason::kSyncMutexLock, kGoroutines, [&] { return got_in.load() > 0; });
+    EXPECT_EQ(got_in.load(), 0) << "a goroutine got the Mutex while a thread held it";
     goroutines_parked.send(true);
     wg.wait();
     join(holder);
@@ -449,8 +455,9 @@ TEST_P(RWMutexP, WriterExcludesReadersAndWriters) {
       rw.unlock();
       wg.done();
     });
-    wait_parked(WaitReason::kSyncRWMutexRLock, 1);
-    wait_parked(WaitReason::kSyncMutexLock, 1);  // the second writer, on the writer mutex
+    auto someone_in = [&] { return reader_in.load() || writer_in.load(); };
+    wait_parked(WaitReason::kSyncRWMutexRLock, 1, someone_in);
+    wait_parked(WaitReason::kSyncMutexLock, 1, someone_in);  // the 2nd writer, on the writer mutex
     EXPECT_FALSE(reader_in.load());
     EXPECT_FALSE(writer_in.load());
     EXPECT_FALSE(rw.try_lock());
@@ -566,8 +573,12 @@ TEST_P(RWMutexP, WaitingWriterBlocksNewReaders) {
       rw.unlock_shared();
       wg.done();
     });
-    wait_parked(WaitReason::kSyncRWMutexRLock, 1);  // reader 2 is queued behind the writer
-    wait_parked(WaitReason::kSyncRWMutexLock, 1);   // and the writer waits for us
+    auto logged = [&] {
+      std::lock_guard lk(log_mu);
+      return !log.empty();
+    };
+    wait_parked(WaitReason::kSyncRWMutexRLock, 1, logged);  // reader 2 queued behind the writer
+    wait_parked(WaitReason::kSyncRWMutexLock, 1, logged);   // and the writer waits for us
     note("reader1 unlock");
     rw.unlock_shared();
     wg.wait();
@@ -805,7 +816,7 @@ TEST_P(WaitGroupP, ManyWaiters) {
       if (work == 2) saw_work.fetch_add(1);
       finished.done();
     });
-    wait_parked(WaitReason::kSyncWaitGroupWait, kWaiters);
+    wait_parked(WaitReason::kSyncWaitGroupWait, kWaiters, [&] { return passed.load() > 0; });
     EXPECT_EQ(passed.load(), 0);
     ++work;
     wg.done();
@@ -962,7 +973,8 @@ TEST_P(OnceP, ConcurrentCallersWaitForF) {
         wg.done();
       });
     }
-    wait_parked(WaitReason::kSyncMutexLock, kCallers);  // all blocked inside call()
+    // All callers are blocked inside call() (or one returned early, which fails below).
+    wait_parked(WaitReason::kSyncMutexLock, kCallers, [&] { return returned.load() > 0; });
     EXPECT_EQ(returned.load(), 0);
     release.send(true);
     wg.wait();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <thread>
 #include <gocxx/gocxx.hpp>
 
 namespace gocxx::test {
@@ -21,6 +22,13 @@ inline int scaled(int n) {
 template <class F>
 void run_with(int procs, F&& body) {
   gocxx::run(std::forward<F>(body), gocxx::Options{.procs = procs});
+}
+
+// Runs f on a plain thread with nothing to catch what it throws, so a panic there ends the
+// process with Go's report (inside a test body, GoogleTest would catch the exception).
+template <class F>
+void on_plain_thread(F f) {
+  std::thread(std::move(f)).join();
 }
 
 }  // namespace gocxx::test

@@ -2,6 +2,8 @@
 #pragma once
 
 #include "gocxx/chan.hpp"
+#include "gocxx/defer.hpp"
+#include "gocxx/errors.hpp"
 #include "gocxx/runtime.hpp"
 #include "gocxx/sync.hpp"
 #include "gocxx/time.hpp"

@@ -4,8 +4,10 @@
 //   gocxx::go(f, args...)       spawns a goroutine, returns its id
 //   gocxx::yield()              Go's runtime.Gosched
 //   gocxx::blocking(f)          runs a blocking call without stalling other goroutines
-//   gocxx::panic(msg)           Go's panic: report and exit(2)
+//   gocxx::panic(v)             Go's panic (defer.hpp: with defer and recover)
 #pragma once
+
+#include "gocxx/defer.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -124,8 +126,5 @@ decltype(auto) blocking(F&& f) {
   } guard;
   return std::forward<F>(f)();
 }
-
-// Go's panic: prints "panic: <message>" and the goroutine's stack to stderr, exits with status 2.
-[[noreturn]] void panic(std::string_view message);
 
 }  // namespace gocxx

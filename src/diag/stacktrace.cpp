@@ -199,7 +199,8 @@ Symbolizer& symbolizer() {
 bool is_runtime_frame(const std::string& function) {
   for (const char* prefix : {"gocxx::detail::", "gocxx::diag::", "boost::context", "make_fcontext",
                              "jump_fcontext", "std::__invoke", "std::invoke", "std::__apply",
-                             "std::apply", "gocxx::go<", "gocxx::run<", "gocxx::blocking<"}) {
+                             "std::apply", "gocxx::go<", "gocxx::run<", "gocxx::blocking<",
+                             "gocxx::panic<"}) {
     if (function.rfind(prefix, 0) == 0) return true;
   }
   return false;

@@ -16,6 +16,7 @@
 namespace gocxx::detail {
 
 struct M;
+struct DeferFrame;
 
 // Go's goroutine states (runtime2.go), same meanings. kScanBit is set on top of kWaiting while
 // a diagnostic reads a parked G; ready() waits for it to clear before making the G runnable.
@@ -46,6 +47,7 @@ struct G {
   void* closure = nullptr;             // the body, on this G's stack
   const ClosureOps* closure_ops = nullptr;
   std::uint64_t generation = 0;        // which gocxx::run owns it (stale wake-ups are dropped)
+  DeferFrame* defer_top = nullptr;     // innermost func()/deferred-call frame (recover())
 };
 
 // The goroutine running on this thread, or nullptr on a plain thread or the scheduler stack.

@@ -1,20 +1,66 @@
-// Go's crash reports: panic (an unrecovered panic, or an exception escaping a goroutine) and
-// fatal errors. Both print the report, the goroutine's stack and exit with status 2 at once,
-// without running static destructors under goroutines that are still executing.
+// Panics (Go's panic.go): raising, recovering, running defer chains, and the crash reports for
+// unrecovered panics and fatal errors.
+//
+// A panic is a C++ exception (gocxx::Panic) whose PanicState records the value, the stack at
+// the panic() call, whether it was recovered, and the panic that was unwinding when it was
+// raised. Goroutine entry has no catch: an unrecovered panic or exception makes the unwinder's
+// search reach the bottom of the goroutine stack, and std::terminate runs with the throwing
+// frames still in place. Our terminate handler then prints Go's report and exits with status 2
+// at once (no static destructors under goroutines that are still executing).
+#include <cxxabi.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 #include "../diag/stacktrace.hpp"
+#include "gocxx/defer.hpp"
 #include "scheduler.hpp"
 
 namespace gocxx::detail {
 
+struct PanicState {
+  PanicValue value;
+  std::vector<std::uintptr_t> stack;      // at the panic() call
+  bool recovered = false;
+  std::shared_ptr<PanicState> previous;   // the panic unwinding when this one was raised
+};
+
 namespace {
+
+std::terminate_handler g_previous_terminate = nullptr;
+thread_local DeferFrame* tls_defer_frame = nullptr;
+
+// The PanicState of a gocxx panic in flight, or nullptr for any other exception.
+PanicState* state_of(const std::exception_ptr& e) {
+  if (!e) return nullptr;
+  try {
+    std::rethrow_exception(e);
+  } catch (const Panic& p) {
+    return &p.state();
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+std::string describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    if (!type) return "unknown C++ exception";
+    int status = 0;
+    char* name = abi::__cxa_demangle(type->name(), nullptr, nullptr, &status);
+    std::string out = "unknown C++ exception of type " + std::string(name ? name : type->name());
+    std::free(name);
+    return out;
+  }
+}
 
 // Drops the frames of the exception machinery (std::terminate, __cxa_throw) above the throw.
 void skip_to_throw_site(std::vector<std::uintptr_t>& pcs) {
@@ -27,56 +73,46 @@ void skip_to_throw_site(std::vector<std::uintptr_t>& pcs) {
   }
 }
 
-[[noreturn]] void crash(const char* kind, const std::string& message, int skip,
-                        bool from_throw = false) {
-  static std::mutex one_report;  // two goroutines panicking at once: one report wins
+[[noreturn]] void crash(const char* kind, const std::string& heading,
+                        const std::vector<std::uintptr_t>& pcs) {
+  static std::mutex one_report;  // two goroutines crashing at once: one report wins
   one_report.lock();
-  std::fprintf(stderr, "%s: %s\n\n", kind, message.c_str());
+  std::fprintf(stderr, "%s: %s\n\n", kind, heading.c_str());
   G* g = current_g();
   if (g) {
     std::fprintf(stderr, "goroutine %llu [running]:\n", static_cast<unsigned long long>(g->id));
   } else {
     std::fprintf(stderr, "thread [running]:\n");
   }
-  std::vector<std::uintptr_t> pcs = diag::capture_stack(skip + 1);
-  if (from_throw) skip_to_throw_site(pcs);
   diag::write_traceback(stderr, pcs);
   if (g) diag::write_created_by(stderr, g->create_pc, g->parent_id);
   std::fflush(stderr);
   std::_Exit(2);
 }
 
-}  // namespace
-
-void throw_panic(const char* message) { crash("panic", message, 1); }
-
-void fatal(const char* message) { crash("fatal error", message, 1); }
-
-namespace {
-
-std::terminate_handler g_previous_terminate = nullptr;
-
-std::string describe_current_exception() {
-  std::exception_ptr e = std::current_exception();
-  if (!e) return "std::terminate called without an active exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown C++ exception (not derived from std::exception)";
+// Go's heading for a chain of panics: "A [recovered]\n\tpanic: B".
+std::string report(const PanicState& last) {
+  std::vector<const PanicState*> chain;
+  for (const PanicState* s = &last; s; s = s->previous.get()) chain.push_back(s);
+  std::string out;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (!out.empty()) out += "\n\tpanic: ";
+    out += (*it)->value.message();
+    if ((*it)->recovered) out += " [recovered]";
   }
+  return out;
 }
 
-// An exception that no frame of a goroutine catches ends the search at the bottom of the
-// goroutine's stack, so std::terminate runs with the throwing frames still in place: report
-// them as Go reports a panic's stack.
 void on_terminate() {
-  if (!current_g()) {
+  std::exception_ptr e = std::current_exception();
+  if (PanicState* s = state_of(e)) crash("panic", report(*s), s->stack);
+  if (!current_g()) {  // a plain thread's own exception: not ours to report
     if (g_previous_terminate) g_previous_terminate();
     std::abort();
   }
-  crash("panic", describe_current_exception(), 1, /*from_throw=*/true);
+  std::vector<std::uintptr_t> pcs = diag::capture_stack(1);
+  skip_to_throw_site(pcs);
+  crash("panic", e ? describe(e) : "std::terminate called without an active exception", pcs);
 }
 
 }  // namespace
@@ -86,10 +122,89 @@ void install_terminate_handler() {
   std::call_once(once, [] { g_previous_terminate = std::set_terminate(on_terminate); });
 }
 
+void raise_panic(PanicValue value) {
+  install_terminate_handler();  // also on plain threads that never called gocxx::run
+  auto state = std::make_shared<PanicState>(PanicState{std::move(value), {}, false, nullptr});
+  state->stack = diag::capture_stack(1);
+  throw Panic(std::move(state));
+}
+
+void throw_panic(const char* message) { raise_panic(PanicValue(std::string(message))); }
+
+void fatal(const char* message) { crash("fatal error", message, diag::capture_stack(1)); }
+
+DeferFrame*& defer_frame_slot() {
+  G* g = current_g();
+  return g ? g->defer_top : tls_defer_frame;
+}
+
+void chain_panics(const std::exception_ptr& previous, const std::exception_ptr& next) {
+  PanicState* prev = state_of(previous);
+  PanicState* now = state_of(next);
+  if (!prev || !now || now->previous) return;
+  // Share ownership of the previous state through the exception object that holds it.
+  now->previous = std::shared_ptr<PanicState>(std::make_shared<std::exception_ptr>(previous), prev);
+}
+
+bool is_recovered(const std::exception_ptr& pending) {
+  PanicState* s = state_of(pending);
+  return s && s->recovered;
+}
+
 }  // namespace gocxx::detail
 
 namespace gocxx {
 
-void panic(std::string_view message) { detail::crash("panic", std::string(message), 1); }
+std::string PanicValue::describe_exception(const std::exception_ptr& e) {
+  return e ? detail::describe(e) : "nil exception";
+}
+
+const PanicValue& Panic::value() const { return state_->value; }
+
+std::string Panic::report() const { return detail::report(*state_); }
+
+std::optional<PanicValue> recover() {
+  detail::DeferFrame* frame = detail::defer_frame_slot();
+  if (!frame || !frame->pending || !*frame->pending) return std::nullopt;
+  std::exception_ptr& pending = *frame->pending;
+  if (detail::PanicState* s = detail::state_of(pending)) {
+    if (s->recovered) return std::nullopt;
+    s->recovered = true;
+    return s->value;
+  }
+  // A C++ exception unwinding like a panic: recovering it ends it.
+  PanicValue value(pending);
+  pending = nullptr;
+  return value;
+}
+
+std::exception_ptr Defer::unwind(std::exception_ptr pending) {
+  detail::DeferFrame*& slot = detail::defer_frame_slot();
+  while (top_) {
+    Node* n = pop();
+    detail::DeferFrame frame{pending ? &pending : nullptr, slot};
+    slot = &frame;
+    try {
+      n->run(n);
+    } catch (...) {
+      // A panic in a deferred call replaces the one unwinding (Go prints both).
+      std::exception_ptr next = std::current_exception();
+      if (pending) detail::chain_panics(pending, next);
+      pending = next;
+    }
+    slot = frame.outer;
+    n->destroy(n);
+    if (pending && detail::is_recovered(pending)) pending = nullptr;
+  }
+  used_ = 0;
+  return pending;
+}
+
+void Defer::discard() noexcept {
+  while (top_) {
+    Node* n = pop();
+    n->destroy(n);
+  }
+}
 
 }  // namespace gocxx

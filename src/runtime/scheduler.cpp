@@ -549,6 +549,7 @@ G* make_goroutine(Runtime* rt, P* p, void* closure, const ClosureOps& ops, std::
   g->generation = rt->generation;
   g->wait_reason.store(WaitReason::kZero, std::memory_order_relaxed);
   g->parker.g = g;
+  g->defer_top = nullptr;
   g->parker.select_done.store(0, std::memory_order_relaxed);
   g->m = nullptr;
   std::uintptr_t sp = body & ~std::uintptr_t(63);

@@ -1,0 +1,258 @@
+// defer, panic and recover — Go's semantics in C++.
+//
+//   int safe_div(int a, int b) {
+//     int result = 0;                          // a "named result" the deferred call may set
+//     gocxx::func([&](gocxx::Defer& defer) {
+//       defer([&] {                            // closure: sees variables as they are at exit
+//         if (auto p = gocxx::recover()) result = -1;
+//       });
+//       result = a / checked(b);               // checked() calls gocxx::panic on b == 0
+//     });
+//     return result;
+//   }
+//
+// gocxx::func(body) runs body with a defer chain. Deferred calls run LIFO when body returns or
+// when a panic unwinds through it. defer(f, args...) evaluates args now (Go's `defer f(x)`);
+// defer(closure) reads captured variables when it runs. A deferred call that calls recover()
+// stops the panic: func then returns normally (a value-returning body yields R{}; use a
+// captured variable as Go's named result). Uncaught, a panic ends the program with Go's report.
+//
+// Panics are C++ exceptions of type gocxx::Panic, deliberately not derived from std::exception,
+// so `catch (const std::exception&)` does not swallow them; destructors run as they unwind. A
+// C++ exception unwinding through func is treated as a panic too (recover() returns it).
+#pragma once
+
+#include <any>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <new>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+#include "gocxx/errors.hpp"
+
+namespace gocxx {
+
+// The value of a panic (Go's panic(v) for any v), as recover() returns it.
+class PanicValue {
+ public:
+  template <class T>
+    requires(!std::is_same_v<std::decay_t<T>, PanicValue>)
+  explicit PanicValue(T&& value) : value_(std::forward<T>(value)) {
+    message_ = describe(*std::any_cast<std::decay_t<T>>(&value_));
+  }
+
+  const std::any& value() const { return value_; }
+  // How Go prints it after "panic: ": a string as is, an error's message, a number...
+  const std::string& message() const { return message_; }
+  template <class T>
+  const T* as() const {
+    return std::any_cast<T>(&value_);
+  }
+
+ private:
+  template <class T>
+  static std::string describe(const T& v) {
+    using D = std::decay_t<T>;
+    if constexpr (std::is_convertible_v<const D&, std::string_view>) {
+      return std::string(std::string_view(v));
+    } else if constexpr (std::is_same_v<D, error>) {
+      return v.message();
+    } else if constexpr (std::is_same_v<D, bool>) {
+      return v ? "true" : "false";
+    } else if constexpr (std::is_base_of_v<std::exception, D>) {
+      return v.what();
+    } else if constexpr (std::is_same_v<D, std::exception_ptr>) {
+      return describe_exception(v);
+    } else if constexpr (requires(std::ostream& o) { o << v; }) {
+      std::ostringstream out;
+      out << v;
+      return out.str();
+    } else {
+      return std::string("(") + typeid(D).name() + ") value";
+    }
+  }
+  static std::string describe_exception(const std::exception_ptr& e);
+
+  std::any value_;
+  std::string message_;
+};
+
+namespace detail {
+struct PanicState;
+struct DeferFrame;
+}  // namespace detail
+
+// The exception that carries a panic. Catch it only to let it continue (`throw;`): a panic is
+// stopped by recover() in a deferred call, not by catch.
+class Panic {
+ public:
+  explicit Panic(std::shared_ptr<detail::PanicState> state) : state_(std::move(state)) {}
+  const PanicValue& value() const;
+  // Go's report heading: "A [recovered]\n\tpanic: B" for a panic raised while another unwound.
+  std::string report() const;
+  detail::PanicState& state() const { return *state_; }
+
+ private:
+  std::shared_ptr<detail::PanicState> state_;
+};
+
+namespace detail {
+[[noreturn]] void raise_panic(PanicValue value);
+}  // namespace detail
+
+// Go's panic(v): unwinds the goroutine running deferred calls; unrecovered, prints
+// "panic: <v>" with the goroutine's stack and exits with status 2.
+template <class T>
+[[noreturn]] void panic(T&& value) {
+  if constexpr (std::is_convertible_v<const std::decay_t<T>&, std::string_view> &&
+                !std::is_same_v<std::decay_t<T>, std::string>) {
+    detail::raise_panic(PanicValue(std::string(std::string_view(value))));
+  } else {
+    detail::raise_panic(PanicValue(std::forward<T>(value)));
+  }
+}
+
+// Go's recover(): inside a deferred call run because of a panic, stops the panic and returns
+// its value; anywhere else (or a second time) returns std::nullopt.
+std::optional<PanicValue> recover();
+
+namespace detail {
+
+// The deferred call running now on this goroutine (or thread), innermost first. func() bodies
+// push a frame without a panic, so recover() there returns nothing, as in Go.
+struct DeferFrame {
+  std::exception_ptr* pending;  // the panic being unwound, or nullptr
+  DeferFrame* outer;
+};
+// This goroutine's slot (in its G, so it stays right when the goroutine migrates), or the plain
+// thread's.
+DeferFrame*& defer_frame_slot();
+// Records that `next` (now in flight) was raised while `previous` was unwinding.
+void chain_panics(const std::exception_ptr& previous, const std::exception_ptr& next);
+bool is_recovered(const std::exception_ptr& pending);
+
+}  // namespace detail
+
+// A function scope's defer chain (Go's _defer list). Calls are stored in an inline buffer, so
+// the common forms allocate nothing; large or numerous calls spill to the heap.
+class Defer {
+ public:
+  Defer() = default;
+  Defer(const Defer&) = delete;
+  Defer& operator=(const Defer&) = delete;
+  ~Defer() { discard(); }
+
+  // defer f(): a closure reads its captures when it runs.
+  template <class F>
+  void operator()(F&& f) {
+    push(std::forward<F>(f));
+  }
+  // defer f(args...): the arguments are evaluated (copied) now, as Go evaluates them.
+  template <class F, class A0, class... As>
+  void operator()(F&& f, A0&& a0, As&&... as) {
+    push([fn = std::forward<F>(f), args = std::make_tuple(std::forward<A0>(a0),
+                                                          std::forward<As>(as)...)]() mutable {
+      std::apply(fn, std::move(args));
+    });
+  }
+
+  // Runs the deferred calls LIFO while `pending` (a panic in flight, or null) unwinds. Returns
+  // the panic still in flight afterwards: null if none or if a deferred call recovered it.
+  std::exception_ptr unwind(std::exception_ptr pending);
+
+ private:
+  struct Node {
+    Node* prev;
+    void (*run)(Node*);
+    void (*destroy)(Node*) noexcept;
+    bool on_heap;
+  };
+  template <class C>
+  struct Holder : Node {
+    C call;
+  };
+
+  template <class F>
+  void push(F&& f) {
+    using C = std::decay_t<F>;
+    using H = Holder<C>;
+    void* memory = nullptr;
+    bool on_heap = false;
+    std::size_t start = (used_ + alignof(H) - 1) & ~(alignof(H) - 1);
+    if (alignof(H) <= alignof(std::max_align_t) && start + sizeof(H) <= kInlineBytes) {
+      memory = storage_ + start;
+      used_ = start + sizeof(H);
+    } else {
+      memory = ::operator new(sizeof(H), std::align_val_t(alignof(H)));
+      on_heap = true;
+    }
+    H* h;
+    try {
+      h = ::new (memory) H{{top_, &run_node<H>, &destroy_node<H>, on_heap}, C(std::forward<F>(f))};
+    } catch (...) {
+      if (on_heap) ::operator delete(memory, std::align_val_t(alignof(H)));
+      throw;
+    }
+    top_ = h;
+  }
+
+  template <class H>
+  static void run_node(Node* n) {
+    static_cast<H*>(n)->call();
+  }
+  template <class H>
+  static void destroy_node(Node* n) noexcept {
+    bool heap = n->on_heap;
+    static_cast<H*>(n)->~H();
+    if (heap) ::operator delete(static_cast<void*>(n), std::align_val_t(alignof(H)));
+  }
+  Node* pop() {
+    Node* n = top_;
+    top_ = n->prev;
+    return n;
+  }
+  void discard() noexcept;
+
+  static constexpr std::size_t kInlineBytes = 256;
+  Node* top_ = nullptr;
+  std::size_t used_ = 0;
+  alignas(std::max_align_t) unsigned char storage_[kInlineBytes];
+};
+
+// Runs body(defer) as a function scope with a defer chain; see the top of this file.
+template <class F>
+auto func(F&& body) -> std::invoke_result_t<F&, Defer&> {
+  using R = std::invoke_result_t<F&, Defer&>;
+  Defer defer;
+  detail::DeferFrame*& slot = detail::defer_frame_slot();
+  detail::DeferFrame body_frame{nullptr, slot};
+  slot = &body_frame;
+  std::exception_ptr pending;
+  std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
+  try {
+    if constexpr (std::is_void_v<R>) {
+      body(defer);
+    } else {
+      result.emplace(body(defer));
+    }
+  } catch (...) {
+    pending = std::current_exception();  // a panic, or a C++ exception treated as one
+  }
+  slot = body_frame.outer;
+  pending = defer.unwind(std::move(pending));
+  if (pending) std::rethrow_exception(pending);
+  if constexpr (!std::is_void_v<R>) {
+    if (result) return std::move(*result);
+    return R{};  // recovered: Go's zero value for an unnamed result
+  }
+}
+
+}  // namespace gocxx
