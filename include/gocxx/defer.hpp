@@ -13,7 +13,12 @@
 //
 // gocxx::func(body) runs body with a defer chain. Deferred calls run LIFO when body returns or
 // when a panic unwinds through it. defer(f, args...) evaluates args now (Go's `defer f(x)`);
-// defer(closure) reads captured variables when it runs. A deferred call that calls recover()
+// defer(closure) reads captured variables when it runs.
+//
+// Lifetime rule: deferred calls run after the body lambda has returned, when its own local
+// variables are gone. So a deferred closure captures body locals by value (or use
+// defer(f, local)); a variable it must read *at exit* by reference is declared outside the body,
+// exactly like Go's named results (`result` above). A deferred call that calls recover()
 // stops the panic: func then returns normally (a value-returning body yields R{}; use a
 // captured variable as Go's named result). Uncaught, a panic ends the program with Go's report.
 //
