@@ -237,13 +237,41 @@ void park1m() {
   std::printf("park1m_rss B/goroutine %.1f\n", double(rss1 - rss0) / kCount);
 }
 
+// ---- defer cost (the seed's section 3.3) ------------------------------------------------------
+// One call per op to a non-inlined function whose body defers one call of each form. Mirrors
+// deferNoArg/deferArg/deferClosure in workloads.go.
+
+std::int64_t g_sink = 0;
+[[gnu::noinline]] void bump() { ++g_sink; }
+[[gnu::noinline]] void add(std::int64_t v) { g_sink += v; }
+
+[[gnu::noinline]] void defer_noarg_once() {
+  gocxx::func([](gocxx::Defer& defer) { defer(bump); });
+}
+[[gnu::noinline]] void defer_arg_once(std::int64_t i) {
+  gocxx::func([i](gocxx::Defer& defer) { defer(add, i); });
+}
+[[gnu::noinline]] void defer_closure_once(std::int64_t i) {
+  gocxx::func([i](gocxx::Defer& defer) { defer([i] { g_sink += i; }); });
+}
+
+template <class F>
+Nanos time_calls(std::int64_t n, F call) {
+  auto start = Clock::now();
+  for (std::int64_t i = 0; i < n; ++i) call(i);
+  return Nanos(Clock::now() - start);
+}
+Nanos defernoarg(std::int64_t n) { return time_calls(n, [](std::int64_t) { defer_noarg_once(); }); }
+Nanos deferarg(std::int64_t n) { return time_calls(n, defer_arg_once); }
+Nanos deferclosure(std::int64_t n) { return time_calls(n, defer_closure_once); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: workloads <pingpong|spawn|prodcons0|prodcons100|select2|mutex8|"
-                 "wgadddone|mem200k|park1m> [target-ms]\n");
+                 "wgadddone|defernoarg|deferarg|deferclosure|mem200k|park1m> [target-ms]\n");
     return 2;
   }
   if (argc > 2) {
@@ -260,6 +288,7 @@ int main(int argc, char** argv) {
       {"pingpong", pingpong},   {"spawn", spawn},     {"prodcons0", prodcons(0)},
       {"prodcons100", prodcons(100)}, {"select2", select2}, {"mutex8", mutex8},
       {"wgadddone", wgadddone},
+      {"defernoarg", defernoarg}, {"deferarg", deferarg},   {"deferclosure", deferclosure},
   };
   if (auto it = timed.find(name); it != timed.end()) {
     double ns = 0;

@@ -368,8 +368,6 @@ TEST_P(TimerP, MoveKeepsTimer) {
     auto v = b.c().recv();
     ASSERT_TRUE(v.has_value());
     EXPECT_GE(*v, start + 3ms);
-    EXPECT_THROW(a.stop(), std::logic_error);  // NOLINT(bugprone-use-after-move)
-    EXPECT_THROW(a.reset(1ms), std::logic_error);
 
     // Move assignment: the assigned-to object takes the new timer; its old one stops when the
     // moved-from object goes away.

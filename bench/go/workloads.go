@@ -276,9 +276,40 @@ func park1m() {
 	fmt.Printf("park1m_rss B/goroutine %.1f\n", float64(rss1-rss0)/count)
 }
 
+// ---- defer cost (the seed's section 3.3); mirrors defer_*_once in workloads.cpp ----
+
+var sink int64
+
+//go:noinline
+func bump() { sink++ }
+
+//go:noinline
+func add(v int64) { sink += v }
+
+//go:noinline
+func deferNoArgOnce() { defer bump() }
+
+//go:noinline
+func deferArgOnce(i int64) { defer add(i) }
+
+//go:noinline
+func deferClosureOnce(i int64) { defer func() { sink += i }() }
+
+func timeCalls(n int, call func(i int64)) time.Duration {
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		call(int64(i))
+	}
+	return time.Since(start)
+}
+
+func defernoarg(n int) time.Duration   { return timeCalls(n, func(int64) { deferNoArgOnce() }) }
+func deferarg(n int) time.Duration     { return timeCalls(n, deferArgOnce) }
+func deferclosure(n int) time.Duration { return timeCalls(n, deferClosureOnce) }
+
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: workloads <pingpong|spawn|prodcons0|prodcons100|select2|mutex8|wgadddone|mem200k|park1m> [target-ms]")
+		fmt.Fprintln(os.Stderr, "usage: workloads <pingpong|spawn|prodcons0|prodcons100|select2|mutex8|wgadddone|defernoarg|deferarg|deferclosure|mem200k|park1m> [target-ms]")
 		os.Exit(2)
 	}
 	if len(os.Args) > 2 {
@@ -291,13 +322,16 @@ func main() {
 	}
 	name := os.Args[1]
 	timed := map[string]func(int) time.Duration{
-		"pingpong":    pingpong,
-		"spawn":       spawn,
-		"prodcons0":   prodcons(0),
-		"prodcons100": prodcons(100),
-		"select2":     select2,
-		"mutex8":      mutex8,
-		"wgadddone":   wgadddone,
+		"pingpong":     pingpong,
+		"spawn":        spawn,
+		"prodcons0":    prodcons(0),
+		"prodcons100":  prodcons(100),
+		"select2":      select2,
+		"mutex8":       mutex8,
+		"wgadddone":    wgadddone,
+		"defernoarg":   defernoarg,
+		"deferarg":     deferarg,
+		"deferclosure": deferclosure,
 	}
 	switch {
 	case timed[name] != nil:

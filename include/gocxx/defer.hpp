@@ -153,7 +153,9 @@ class Defer {
   Defer() = default;
   Defer(const Defer&) = delete;
   Defer& operator=(const Defer&) = delete;
-  ~Defer() { discard(); }
+  ~Defer() {
+    if (top_) discard();
+  }
 
   // defer f(): a closure reads its captures when it runs.
   template <class F>
@@ -169,9 +171,25 @@ class Defer {
     });
   }
 
-  // Runs the deferred calls LIFO while `pending` (a panic in flight, or null) unwinds. Returns
-  // the panic still in flight afterwards: null if none or if a deferred call recovered it.
-  std::exception_ptr unwind(std::exception_ptr pending);
+  // Runs the deferred calls LIFO at a normal return. If one panics, stops and lets it escape
+  // (the caller then continues with unwind()).
+  void run_normally() {
+    while (top_) {
+      Node* n = pop();
+      struct Destroy {
+        Node* n;
+        ~Destroy() {
+          if (n->destroy) n->destroy(n);
+        }
+      } destroy{n};
+      n->run(n);
+    }
+    used_ = 0;
+  }
+
+  // Runs the remaining deferred calls LIFO while `pending` (a panic in flight) unwinds. Returns
+  // the panic still in flight afterwards: null if a deferred call recovered it.
+  std::exception_ptr unwind(std::exception_ptr pending, detail::DeferFrame*& slot);
 
  private:
   struct Node {
@@ -201,7 +219,10 @@ class Defer {
     }
     H* h;
     try {
-      h = ::new (memory) H{{top_, &run_node<H>, &destroy_node<H>, on_heap}, C(std::forward<F>(f))};
+      // Trivially destructible calls in the inline buffer need no destroy step at all.
+      void (*destroy)(Node*) noexcept =
+          on_heap || !std::is_trivially_destructible_v<C> ? &destroy_node<H> : nullptr;
+      h = ::new (memory) H{{top_, &run_node<H>, destroy, on_heap}, C(std::forward<F>(f))};
     } catch (...) {
       if (on_heap) ::operator delete(memory, std::align_val_t(alignof(H)));
       throw;
@@ -248,12 +269,15 @@ auto func(F&& body) -> std::invoke_result_t<F&, Defer&> {
     } else {
       result.emplace(body(defer));
     }
+    defer.run_normally();  // under body_frame: recover() there returns nothing
   } catch (...) {
     pending = std::current_exception();  // a panic, or a C++ exception treated as one
   }
   slot = body_frame.outer;
-  pending = defer.unwind(std::move(pending));
-  if (pending) std::rethrow_exception(pending);
+  if (pending) {
+    pending = defer.unwind(std::move(pending), slot);
+    if (pending) std::rethrow_exception(pending);
+  }
   if constexpr (!std::is_void_v<R>) {
     if (result) return std::move(*result);
     return R{};  // recovered: Go's zero value for an unnamed result

@@ -32,7 +32,6 @@ struct PanicState {
 namespace {
 
 std::terminate_handler g_previous_terminate = nullptr;
-thread_local DeferFrame* tls_defer_frame = nullptr;
 
 // The PanicState of a gocxx panic in flight, or nullptr for any other exception.
 PanicState* state_of(const std::exception_ptr& e) {
@@ -133,11 +132,6 @@ void throw_panic(const char* message) { raise_panic(PanicValue(std::string(messa
 
 void fatal(const char* message) { crash("fatal error", message, diag::capture_stack(1)); }
 
-DeferFrame*& defer_frame_slot() {
-  G* g = current_g();
-  return g ? g->defer_top : tls_defer_frame;
-}
-
 void chain_panics(const std::exception_ptr& previous, const std::exception_ptr& next) {
   PanicState* prev = state_of(previous);
   PanicState* now = state_of(next);
@@ -178,8 +172,7 @@ std::optional<PanicValue> recover() {
   return value;
 }
 
-std::exception_ptr Defer::unwind(std::exception_ptr pending) {
-  detail::DeferFrame*& slot = detail::defer_frame_slot();
+std::exception_ptr Defer::unwind(std::exception_ptr pending, detail::DeferFrame*& slot) {
   while (top_) {
     Node* n = pop();
     detail::DeferFrame frame{pending ? &pending : nullptr, slot};
@@ -193,7 +186,7 @@ std::exception_ptr Defer::unwind(std::exception_ptr pending) {
       pending = next;
     }
     slot = frame.outer;
-    n->destroy(n);
+    if (n->destroy) n->destroy(n);
     if (pending && detail::is_recovered(pending)) pending = nullptr;
   }
   used_ = 0;
@@ -203,7 +196,7 @@ std::exception_ptr Defer::unwind(std::exception_ptr pending) {
 void Defer::discard() noexcept {
   while (top_) {
     Node* n = pop();
-    n->destroy(n);
+    if (n->destroy) n->destroy(n);
   }
 }
 

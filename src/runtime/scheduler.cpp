@@ -22,6 +22,7 @@
 #include <string>
 
 #include "futex.hpp"
+#include "gocxx/defer.hpp"
 #include "registry.hpp"
 
 namespace gocxx::detail {
@@ -626,6 +627,17 @@ Runtime* current_runtime() { return g_runtime.load(std::memory_order_acquire); }
   M* m = tls_m;
   asm volatile("" ::: "memory");
   return m;
+}
+
+namespace {
+thread_local DeferFrame* tls_defer_frame = nullptr;
+}
+
+// Not inlined, like current_g(): the slot is the G's own (it moves with the goroutine).
+[[gnu::noinline]] DeferFrame*& defer_frame_slot() {
+  M* m = tls_m;
+  G* g = m ? m->curg : nullptr;
+  return g ? g->defer_top : tls_defer_frame;
 }
 
 [[gnu::noinline]] G* current_g() {
