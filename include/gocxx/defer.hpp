@@ -28,6 +28,7 @@
 #pragma once
 
 #include <any>
+#include <atomic>
 #include <cstddef>
 #include <exception>
 #include <memory>
@@ -140,6 +141,10 @@ struct DeferFrame {
 // This goroutine's slot (in its G, so it stays right when the goroutine migrates), or the plain
 // thread's.
 DeferFrame*& defer_frame_slot();
+// Deferred calls running for a panic right now, process-wide. While it is zero no goroutine can
+// be inside such a call, so func() need not mask recover() for its body (the common case
+// skips the slot lookup entirely).
+extern std::atomic<int> panic_frames_active;
 // Records that `next` (now in flight) was raised while `previous` was unwinding.
 void chain_panics(const std::exception_ptr& previous, const std::exception_ptr& next);
 bool is_recovered(const std::exception_ptr& pending);
@@ -189,7 +194,7 @@ class Defer {
 
   // Runs the remaining deferred calls LIFO while `pending` (a panic in flight) unwinds. Returns
   // the panic still in flight afterwards: null if a deferred call recovered it.
-  std::exception_ptr unwind(std::exception_ptr pending, detail::DeferFrame*& slot);
+  std::exception_ptr unwind(std::exception_ptr pending);
 
  private:
   struct Node {
@@ -258,9 +263,13 @@ template <class F>
 auto func(F&& body) -> std::invoke_result_t<F&, Defer&> {
   using R = std::invoke_result_t<F&, Defer&>;
   Defer defer;
-  detail::DeferFrame*& slot = detail::defer_frame_slot();
-  detail::DeferFrame body_frame{nullptr, slot};
-  slot = &body_frame;
+  detail::DeferFrame body_frame{nullptr, nullptr};
+  detail::DeferFrame** slot = nullptr;
+  if (detail::panic_frames_active.load(std::memory_order_relaxed) != 0) {
+    slot = &detail::defer_frame_slot();  // maybe inside a deferred call: mask recover()
+    body_frame.outer = *slot;
+    *slot = &body_frame;
+  }
   std::exception_ptr pending;
   std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
   try {
@@ -273,9 +282,9 @@ auto func(F&& body) -> std::invoke_result_t<F&, Defer&> {
   } catch (...) {
     pending = std::current_exception();  // a panic, or a C++ exception treated as one
   }
-  slot = body_frame.outer;
+  if (slot) *slot = body_frame.outer;
   if (pending) {
-    pending = defer.unwind(std::move(pending), slot);
+    pending = defer.unwind(std::move(pending));
     if (pending) std::rethrow_exception(pending);
   }
   if constexpr (!std::is_void_v<R>) {

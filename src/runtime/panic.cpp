@@ -22,6 +22,8 @@
 
 namespace gocxx::detail {
 
+std::atomic<int> panic_frames_active{0};
+
 struct PanicState {
   PanicValue value;
   std::vector<std::uintptr_t> stack;      // at the panic() call
@@ -172,7 +174,12 @@ std::optional<PanicValue> recover() {
   return value;
 }
 
-std::exception_ptr Defer::unwind(std::exception_ptr pending, detail::DeferFrame*& slot) {
+std::exception_ptr Defer::unwind(std::exception_ptr pending) {
+  detail::DeferFrame*& slot = detail::defer_frame_slot();
+  detail::panic_frames_active.fetch_add(1, std::memory_order_relaxed);
+  struct Leave {
+    ~Leave() { detail::panic_frames_active.fetch_sub(1, std::memory_order_relaxed); }
+  } leave;
   while (top_) {
     Node* n = pop();
     detail::DeferFrame frame{pending ? &pending : nullptr, slot};
