@@ -37,9 +37,11 @@ class Timer {
   ~Timer();
 
   Chan<TimePoint> c() const { return chan_; }
-  // Stops the timer; true if this stopped a pending timer, false if it had fired or been stopped.
+  // Stops the timer; true if this stopped a pending timer, false if it had fired (and its
+  // value was received) or been stopped. As in Go 1.23, a value sent but not yet received is
+  // discarded and counts as pending.
   bool stop();
-  // Reschedules the timer for d from now; true if the timer was pending.
+  // Reschedules the timer for d from now; true if the timer was pending (as for stop()).
   bool reset(Duration d);
 
  private:

@@ -84,20 +84,22 @@ class TimerQueue {
     }
   }
 
+  // Go 1.23: a tick that was sent but not yet received counts as still pending (the channel is
+  // synchronous in Go), so discarding it makes stop()/reset() report true.
   bool remove_locked(TimerState* t, bool drain) {
-    if (drain) drain_channel(t);
-    if (t->heap_index < 0) return false;
+    bool discarded_tick = drain && drain_channel(t);
+    if (t->heap_index < 0) return discarded_tick;
     pop_at(t->heap_index);
     timer_release(t);
     return true;
   }
 
-  static void drain_channel(TimerState* t) {
-    if (t->kind != TimerState::kChannel) return;
+  static bool drain_channel(TimerState* t) {
+    if (t->kind != TimerState::kChannel) return false;
     gocxx::detail::Slot<TimePoint> slot;
     gocxx::detail::SelectCase c{t->chan.core(), slot.bytes, false};
     bool received = false;
-    gocxx::detail::select(&c, 1, false, &received);
+    return gocxx::detail::select(&c, 1, false, &received) == 0 && received;
   }
 
   void pop_at(int i) {
