@@ -747,7 +747,10 @@ TEST_P(MapRaces, LoadRacingPromotion) {
       Rng rng(g);
       int n;
       while ((n = stored.load(std::memory_order_acquire)) < kKeys) {
-        if (n == 0) continue;
+        if (n == 0) {
+          gocxx::yield();  // no preemption: let the writer run
+          continue;
+        }
         for (int i = 0; i < 64; ++i) {
           // Recent keys are the ones that may still be only in dirty.
           const std::int64_t k = rng.below(2) ? n - 1 - std::int64_t(rng.below(std::min(n, 64)))

@@ -31,7 +31,7 @@ enum GStatus : std::uint32_t {
 };
 const char* status_string(std::uint32_t status);
 
-struct G {
+struct alignas(16) G {
   ExecContext context;
   Stack stack;
   std::atomic<std::uint32_t> status{kIdle};
@@ -44,7 +44,9 @@ struct G {
   Parker parker;
   M* m = nullptr;                      // while running
   G* sched_next = nullptr;             // global run queue link
-  void* closure = nullptr;             // the body, on this G's stack
+  void* closure = nullptr;             // the body: in inline_body, or at the stack top
+  std::uintptr_t stack_start = 0;      // where the first frame goes (below a stack-held body)
+  alignas(16) unsigned char inline_body[64];  // a small body lives here, not on the stack
   const ClosureOps* closure_ops = nullptr;
   std::uint64_t generation = 0;        // which gocxx::run owns it (stale wake-ups are dropped)
   DeferFrame* defer_top = nullptr;     // innermost func()/deferred-call frame (recover())

@@ -446,7 +446,14 @@ void on_resume(fctx::transfer_t t) {
   handle_switch(x->m, x->from, x->req);
 }
 
+void goroutine_entry(fctx::transfer_t t);
+
 void prepare_to_run(M* m, G* g) {
+  if (!g->context.saved) {  // first run: build its initial context below the body
+    std::uintptr_t sp = g->stack_start & ~std::uintptr_t(63);
+    std::size_t usable = sp - reinterpret_cast<std::uintptr_t>(g->stack.bottom);
+    g->context.saved = fctx::make_fcontext(reinterpret_cast<void*>(sp), usable, goroutine_entry);
+  }
   // A plain store: diagnostics take the scan bit only on waiting Gs (ready() moves a G out of
   // waiting with a CAS that respects it), so no one else can hold a runnable G.
   g->status.store(kRunning, std::memory_order_relaxed);
@@ -527,12 +534,22 @@ G* make_goroutine(Runtime* rt, P* p, void* closure, const ClosureOps& ops, std::
                   std::uintptr_t create_pc) {
   G* g = g_get(rt, p, size);
   g->context.init_fiber(g->stack.bottom, g->stack.size);
+  // A small body goes inside the G, which the spawner touches anyway; then spawning does not
+  // touch the (likely cold) stack at all: the context is made when the goroutine first runs,
+  // on the thread that runs it. A larger body goes to the top of the stack.
   auto top = reinterpret_cast<std::uintptr_t>(g->stack.top());
-  std::size_t align = std::max<std::size_t>(ops.align, 16);
-  std::uintptr_t body = (top - ops.size) & ~(align - 1);
-  if (body < reinterpret_cast<std::uintptr_t>(g->stack.bottom) + g->stack.size / 2) {
-    g_put(rt, p, g);
-    throw_panic("gocxx::go: the goroutine's closure is larger than half its stack");
+  std::uintptr_t body;
+  if (ops.size <= sizeof g->inline_body && ops.align <= alignof(G)) {
+    body = reinterpret_cast<std::uintptr_t>(g->inline_body);
+    g->stack_start = top;
+  } else {
+    std::size_t align = std::max<std::size_t>(ops.align, 16);
+    body = (top - ops.size) & ~(align - 1);
+    if (body < reinterpret_cast<std::uintptr_t>(g->stack.bottom) + g->stack.size / 2) {
+      g_put(rt, p, g);
+      throw_panic("gocxx::go: the goroutine's closure is larger than half its stack");
+    }
+    g->stack_start = body;
   }
   try {
     ops.move_into(reinterpret_cast<void*>(body), closure);
@@ -553,9 +570,7 @@ G* make_goroutine(Runtime* rt, P* p, void* closure, const ClosureOps& ops, std::
   g->defer_top = nullptr;
   g->parker.select_done.store(0, std::memory_order_relaxed);
   g->m = nullptr;
-  std::uintptr_t sp = body & ~std::uintptr_t(63);
-  std::size_t usable = sp - reinterpret_cast<std::uintptr_t>(g->stack.bottom);
-  g->context.saved = fctx::make_fcontext(reinterpret_cast<void*>(sp), usable, goroutine_entry);
+  g->context.saved = nullptr;  // made by prepare_to_run on first execution
   g->status.store(kRunnable, std::memory_order_release);
   rt->live_goroutines.fetch_add(1, std::memory_order_relaxed);
   return g;
