@@ -1,6 +1,7 @@
 // G: one goroutine. Gs are small, dense heap objects (the scheduler walks them in queues);
-// each owns an mmap'd stack whose top holds the goroutine's body (the closure passed to go()),
-// so spawning from the pool allocates nothing. Gs are never freed: a dead G keeps its stack and
+// each owns an mmap'd stack. The goroutine's body (the closure passed to go()) lives inside the
+// G when it fits in 64 bytes, else at the top of the stack, so spawning from the pool allocates
+// nothing. Gs are never freed: a dead G keeps its stack and
 // goes to a free list for reuse (Go's gFree), which is also what lets the registry walk every
 // G ever made without any reclamation scheme.
 #pragma once
