@@ -291,6 +291,69 @@ TEST(Context, ConcurrentCancelStress) {
   });
 }
 
+TEST(Context, Layers) {
+  // Go's TestLayersCancel / TestLayersTimeout: random stacks of value, cancel and timeout
+  // layers keep every value visible, and cancelling any layer (or its deadline passing) makes
+  // the innermost context done with the right error.
+  const context::Key<std::string>* keys[] = {&k1, &k2, &k3};
+  run_with(2, [&] {
+    std::mt19937 rng(12345);
+    for (int round = 0; round < gocxx::test::scaled(100); ++round) {
+      bool with_short_timeout = round % 2 == 1;
+      Context ctx = context::background();
+      std::vector<context::CancelFunc> cancels;
+      std::string expected[3];
+      for (int layer = 0; layer < 10; ++layer) {
+        switch (rng() % 3) {
+          case 0: {
+            int k = static_cast<int>(rng() % 3);
+            expected[k] = "layer " + std::to_string(layer);
+            ctx = context::with_value(ctx, *keys[k], expected[k]);
+            break;
+          }
+          case 1: {
+            auto [c, cancel] = context::with_cancel(ctx);
+            ctx = c;
+            cancels.push_back(cancel);
+            break;
+          }
+          default: {
+            auto [c, cancel] = context::with_timeout(ctx, 24h);
+            ctx = c;
+            cancels.push_back(cancel);
+            break;
+          }
+        }
+      }
+      if (with_short_timeout) {
+        auto [c, cancel] = context::with_timeout(ctx, 1ms);
+        ctx = c;
+        cancels.push_back(cancel);
+      }
+      for (int k = 0; k < 3; ++k) {
+        const std::string* got = ctx.value(*keys[k]);
+        if (expected[k].empty()) {
+          EXPECT_EQ(got, nullptr);
+        } else {
+          EXPECT_EQ(got ? *got : std::string("<missing>"), expected[k]);
+        }
+      }
+      if (with_short_timeout) {
+        wait_done(ctx);
+        EXPECT_EQ(ctx.err(), context::deadline_exceeded);
+      } else if (!cancels.empty()) {
+        EXPECT_FALSE(is_done(ctx));
+        cancels[rng() % cancels.size()]();
+        EXPECT_TRUE(is_done(ctx));
+        EXPECT_EQ(ctx.err(), context::canceled);
+      } else {
+        EXPECT_TRUE(ctx.done().is_nil());
+      }
+      for (auto& cancel : cancels) cancel();
+    }
+  });
+}
+
 // ---- deadlines -------------------------------------------------------------------------------
 
 TEST(Context, DeadlineFires) {
@@ -444,6 +507,12 @@ TEST(Context, KeysCompareByIdentityAndCarryTheirType) {
   EXPECT_EQ(*c.value(int_key), 42);
   EXPECT_EQ(*c.value(k1), "text");
   EXPECT_EQ(c.string(), "context.Background.WithValue(k1, text).WithValue(int-key, 42)");
+
+  static constexpr context::Key<std::unique_ptr<int>> owned{"owned"};  // move-only values
+  Context o = context::with_value(c, owned, std::make_unique<int>(7));
+  ASSERT_NE(o.value(owned), nullptr);
+  EXPECT_EQ(**o.value(owned), 7);
+  EXPECT_EQ(*o.value(int_key), 42);
 }
 
 TEST(Context, ValuesAreReleasedWithTheirContexts) {

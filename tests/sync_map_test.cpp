@@ -356,7 +356,7 @@ void reclamation_stress(EpochDomain& domain) {
       });
     }
     parallel(2, [&](int w) {
-      for (int i = 0; i < scaled(100000); ++i) {
+      for (int i = 0; i < scaled(300000); ++i) {
         Obj* fresh = new Obj(std::uint64_t(i) * 2 + std::uint64_t(w));
         Obj* old = nullptr;
         {
@@ -595,7 +595,7 @@ TYPED_TEST_SUITE(MapConcurrent, Int64Maps);
 // at the end every key holds exactly the number of successful CASes on it.
 TYPED_TEST(MapConcurrent, CasCountersAreMonotonicAndExact) {
   constexpr int kKeys = 32, kWriters = 4, kReaders = 3;
-  const int kOps = scaled(20000);
+  const int kOps = scaled(50000);
   std::atomic<long> violations{0};
   std::array<std::atomic<long>, kKeys> successes{};
   run_with(stress_procs(), [&] {
@@ -636,7 +636,7 @@ TYPED_TEST(MapConcurrent, CasCountersAreMonotonicAndExact) {
 // backwards per key; a reader's range sees them never go backwards either.
 TYPED_TEST(MapConcurrent, OwnedKeysHaveMonotonicVersions) {
   constexpr int kOwners = 4, kKeysPerOwner = 16, kReaders = 3;
-  const int kOps = scaled(20000);
+  const int kOps = scaled(50000);
   std::atomic<long> violations{0};
   std::atomic<int> owners_left{kOwners};
   run_with(stress_procs(), [&] {
@@ -730,7 +730,7 @@ INSTANTIATE_TEST_SUITE_P(Reclamation, MapRaces, ::testing::Values(true, false),
 // misses keep promoting dirty to read); a key published as stored must always be found, with
 // its value, whether the reader sees the old read table, the new one, or goes to dirty.
 TEST_P(MapRaces, LoadRacingPromotion) {
-  const int kKeys = scaled(60000);
+  const int kKeys = scaled(150000);
   std::atomic<int> stored{0};
   std::atomic<long> lost{0}, wrong{0};
   run_with(stress_procs(), [&] {
@@ -786,7 +786,7 @@ TEST_P(MapRaces, LoadRacingPromotion) {
 // next promotion.
 TEST_P(MapRaces, StoreToExpungedEntryRacingDirtyCreation) {
   constexpr int kKeys = 64, kStorers = 3;
-  const int kRounds = scaled(600);
+  const int kRounds = scaled(3000);
   std::atomic<long> lost{0};
   run_with(stress_procs(), [&] {
     for (int round = 0; round < kRounds; ++round) {
@@ -831,7 +831,7 @@ TEST_P(MapRaces, StoreToExpungedEntryRacingDirtyCreation) {
 // key they are visiting and store others from inside f.
 TEST_P(MapRaces, DeleteDuringRange) {
   constexpr std::int64_t kStable = 200, kVolatile = 200;
-  const int kRanges = scaled(300);
+  const int kRanges = scaled(1000);
   std::atomic<long> bad{0};
   std::atomic<bool> stop{false};
   run_with(stress_procs(), [&] {
@@ -882,7 +882,7 @@ TEST_P(MapRaces, DeleteDuringRange) {
 // clear() racing loads, stores, deletes and ranges: whole tables are retired while readers
 // and rangers still hold them. Values are always multiples of their keys.
 TEST_P(MapRaces, ClearDuringEverything) {
-  const int kOps = scaled(20000);
+  const int kOps = scaled(60000);
   std::atomic<long> bad{0};
   run_with(stress_procs(), [&] {
     Map<std::int64_t, std::int64_t> m(domain());

@@ -704,3 +704,15 @@ TEST(AfterFuncTest, EmptyFunctionThrows) {
 INSTANTIATE_TEST_SUITE_P(Procs, AfterFuncP, ::testing::Values(1, 2, 4));
 
 }  // namespace
+
+// A duration too large to add to the clock means "never", not an overflowed past deadline.
+TEST(TimerHuge, MaxDurationNeverFires) {
+  run_with(2, [] {
+    Timer t(gocxx::time::Duration::max());
+    auto never = gocxx::time::after(gocxx::time::Duration::max());
+    gocxx::time::sleep(20ms);
+    EXPECT_FALSE(ready_now(t.c()));
+    EXPECT_FALSE(ready_now(never));
+    EXPECT_TRUE(t.stop());
+  });
+}

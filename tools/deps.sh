@@ -2,7 +2,8 @@
 # Usage: gocxx_install_deps [extra packages...]
 gocxx_install_deps() {
   local packages=(cmake ninja-build g++ pkg-config libboost-context-dev libdw-dev
-                  libgtest-dev libbenchmark-dev "$@")
+                  libgtest-dev libbenchmark-dev
+                  libtbb-dev libcuckoo-dev "$@")  # the last two: map_bench's references
   local missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

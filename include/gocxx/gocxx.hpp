@@ -2,7 +2,9 @@
 #pragma once
 
 #include "gocxx/chan.hpp"
+#include "gocxx/context.hpp"
 #include "gocxx/defer.hpp"
+#include "gocxx/errgroup.hpp"
 #include "gocxx/errors.hpp"
 #include "gocxx/runtime.hpp"
 #include "gocxx/sync.hpp"

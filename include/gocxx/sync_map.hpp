@@ -431,12 +431,14 @@ class Map {
     // No other thread may use the map any more (as for any object being destroyed).
     Table* t = decode_table(read_.load(std::memory_order_acquire));
     if (dirty_ != nullptr) {
-      for (std::size_t i = 0; i <= dirty_->mask; ++i) {
-        if (Entry* e = dirty_->slots()[i].entry) delete e;
-      }
+      // dirty holds every entry of read except the expunged ones (which read alone holds).
+      // Free those first: read's other entries are dirty's and are freed next.
       for (std::size_t i = 0; i <= t->mask; ++i) {
         Entry* e = t->slots()[i].entry;
         if (e != nullptr && e->p.load(std::memory_order_relaxed) == expunged()) delete e;
+      }
+      for (std::size_t i = 0; i <= dirty_->mask; ++i) {
+        if (Entry* e = dirty_->slots()[i].entry) delete e;
       }
       Table::destroy(dirty_);
     } else {

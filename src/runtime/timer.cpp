@@ -7,6 +7,7 @@
 // lock) atomic with respect to firing: after they return, no stale tick can be received.
 #include <algorithm>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <stdexcept>
@@ -186,7 +187,9 @@ class TimerQueue {
       std::int64_t now = nanotime();
       TimerState* t = heap_[0];
       if (t->when > now) {
-        wake_.wait_for(lk, std::chrono::nanoseconds(t->when - now));
+        // Capped: wait_for adds the wait to now(), which must not overflow for "never".
+        wake_.wait_for(lk, std::chrono::nanoseconds(std::min<std::int64_t>(
+                               t->when - now, std::int64_t{3600} * 1'000'000'000)));
         continue;
       }
       pop_at(0);
@@ -205,7 +208,15 @@ TimerQueue& queue() {
   return *q;
 }
 
-std::int64_t deadline_after(Duration d) { return nanotime() + std::max<std::int64_t>(d.count(), 0); }
+// now + d, saturating: a huge duration means "never", not a wrapped-around past deadline
+// (Go caps it the same way, at maxWhen).
+std::int64_t deadline_after(Duration d) {
+  std::int64_t now = nanotime();
+  std::int64_t delta = std::max<std::int64_t>(d.count(), 0);
+  return delta > std::numeric_limits<std::int64_t>::max() - now
+             ? std::numeric_limits<std::int64_t>::max()
+             : now + delta;
+}
 
 TimerState* make_channel_timer(Duration d, Duration period) {
   auto* t = new TimerState;
