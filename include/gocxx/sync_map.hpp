@@ -108,6 +108,8 @@ struct alignas(128) EpochRecord {
   std::vector<Retired> bag;     // pending retirements, epochs non-decreasing
   std::size_t bag_head = 0;     // bag[0, bag_head) already freed
   std::size_t since_collect = 0;
+  bool collecting = false;         // a deleter that uses a Map must not collect re-entrantly
+  std::vector<Retired> orphan_buf;  // reused: orphans taken by a collection
 };
 
 inline long membarrier_call(int cmd) {
@@ -170,7 +172,9 @@ class EpochDomain {
   // read sections and outside locks.
   void maybe_collect() {
     EpochRecord* rec = local_record_of(*this);
-    if (rec->since_collect >= kCollectEvery && rec->depth == 0) collect(rec);
+    if (rec->since_collect >= kCollectEvery && rec->depth == 0 && !rec->collecting) {
+      collect(rec);
+    }
   }
 
   // Tries to advance the epoch once. Returns the epoch afterwards.
@@ -189,28 +193,35 @@ class EpochDomain {
   }
 
   // Frees the calling thread's eligible retirements and eligible orphans, advancing the epoch
-  // once if needed.
+  // once if needed. Allocates nothing in the steady state (the bag keeps its capacity).
   void collect(EpochRecord* rec) {
+    if (rec->collecting) return;
+    rec->collecting = true;
     rec->since_collect = 0;
     std::uint64_t g = epoch();
     const bool own_pending = rec->bag_head < rec->bag.size();
     if ((own_pending && rec->bag[rec->bag_head].epoch + 2 > g) || has_orphans()) {
       g = try_advance();
     }
-    std::vector<Retired> ready;
+    // Deleters may retire more (a value whose destructor uses a Map): those are appended to
+    // the bag with a later epoch, so index-based iteration stays valid.
     while (rec->bag_head < rec->bag.size() && rec->bag[rec->bag_head].epoch + 2 <= g) {
-      ready.push_back(rec->bag[rec->bag_head++]);
+      const Retired r = rec->bag[rec->bag_head++];
+      r.deleter(r.ptr);
     }
     if (rec->bag_head == rec->bag.size()) {
       rec->bag.clear();
       rec->bag_head = 0;
-    } else if (rec->bag_head > 4096 && rec->bag_head * 2 > rec->bag.size()) {
+    } else if (rec->bag_head * 2 > rec->bag.size()) {
       rec->bag.erase(rec->bag.begin(), rec->bag.begin() + std::ptrdiff_t(rec->bag_head));
       rec->bag_head = 0;
     }
-    take_orphans(g, ready);
-    // Deleters may retire more (a value whose destructor uses a Map): they go to the bag.
-    for (const Retired& r : ready) r.deleter(r.ptr);
+    if (has_orphans()) {
+      take_orphans(g, rec->orphan_buf);
+      for (const Retired& r : rec->orphan_buf) r.deleter(r.ptr);
+      rec->orphan_buf.clear();
+    }
+    rec->collecting = false;
   }
 
   // Frees everything the calling thread retired and every orphan, waiting (spinning with
@@ -263,6 +274,8 @@ class EpochDomain {
     }
     rec->bag.clear();
     rec->bag.shrink_to_fit();
+    rec->orphan_buf.clear();
+    rec->orphan_buf.shrink_to_fit();
     rec->bag_head = 0;
     rec->since_collect = 0;
     rec->in_use.store(false, std::memory_order_release);
@@ -519,16 +532,19 @@ class Map {
     requires std::equality_comparable<V>
   {
     const std::uint64_t h = hash_of(key);
+    bool swapped = false;
+    bool done = false;
     {
       detail::PinGuard pin(domain_);
       const std::uintptr_t r = read_.load(std::memory_order_acquire);
       if (Entry* e = decode_table(r)->find(h, key, eq_)) {
-        return try_compare_and_swap(pin, e, expected, std::move(desired));
+        swapped = try_compare_and_swap(pin, e, expected, std::move(desired));
+        done = true;
+      } else if (!amended(r)) {
+        return false;
       }
-      if (!amended(r)) return false;
     }
-    bool swapped = false;
-    {
+    if (!done) {
       std::unique_lock lock(mu_);
       detail::PinGuard pin(domain_);
       const std::uintptr_t r = read_.load(std::memory_order_relaxed);
