@@ -141,7 +141,7 @@ class EpochDomain {
   int index() const { return index_; }
   std::uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
 
-  void pin(EpochRecord* rec) {
+  [[gnu::always_inline]] void pin(EpochRecord* rec) {
     if (rec->depth++ != 0) return;
     const std::uint64_t e = epoch_.load(std::memory_order_acquire);
     // release: an advancer that acquires this value also sees everything the thread did in
@@ -153,7 +153,7 @@ class EpochDomain {
       full_fence();
     }
   }
-  void unpin(EpochRecord* rec) {
+  [[gnu::always_inline]] void unpin(EpochRecord* rec) {
     if (--rec->depth != 0) return;
     // release: every read of the section happens before an advancer that sees the record idle.
     rec->state.store(0, std::memory_order_release);
@@ -355,11 +355,11 @@ class EpochDomain {
 // Pins the calling thread's record for one read section (which must not contain a switch).
 class PinGuard {
  public:
-  explicit PinGuard(EpochDomain& domain)
+  [[gnu::always_inline]] explicit PinGuard(EpochDomain& domain)
       : domain_(domain), rec_(EpochDomain::local_record_of(domain)) {
     domain_.pin(rec_);
   }
-  ~PinGuard() { domain_.unpin(rec_); }
+  [[gnu::always_inline]] ~PinGuard() { domain_.unpin(rec_); }
   PinGuard(const PinGuard&) = delete;
   PinGuard& operator=(const PinGuard&) = delete;
   EpochRecord* record() const { return rec_; }

@@ -6,7 +6,6 @@
 // under TimerQueue::lock, which makes stop()/reset() (which drain the channel under the same
 // lock) atomic with respect to firing: after they return, no stale tick can be received.
 #include <algorithm>
-#include <condition_variable>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "gocxx/time.hpp"
+#include "futex.hpp"
 #include "scheduler.hpp"
 
 namespace gocxx::time::detail {
@@ -81,7 +81,7 @@ class TimerQueue {
         thread_started_ = true;
         std::thread([this] { serve(); }).detach();
       }
-      wake_.notify_one();  // new earliest deadline
+      wake_timer_thread();  // new earliest deadline
     }
   }
 
@@ -177,19 +177,33 @@ class TimerQueue {
     }
   }
 
+  // The timer thread sleeps on a futex word that every new earliest deadline bumps (under
+  // lock_), rather than a condition variable: libstdc++'s timed wait uses
+  // pthread_cond_clockwait, which ThreadSanitizer does not intercept, and a lost notification
+  // would then sleep through a deadline.
+  void wake_timer_thread() {
+    wake_word_.fetch_add(1, std::memory_order_release);
+    gocxx::detail::futex_wake(wake_word_, 1);
+  }
+
+  void sleep_until_woken(std::unique_lock<std::mutex>& lk, std::int64_t timeout_ns) {
+    std::uint32_t seen = wake_word_.load(std::memory_order_acquire);
+    lk.unlock();
+    gocxx::detail::futex_wait(wake_word_, seen, timeout_ns);
+    lk.lock();
+  }
+
   void serve() {
     std::unique_lock lk(lock_);
     for (;;) {
       if (heap_.empty()) {
-        wake_.wait(lk);
+        sleep_until_woken(lk, -1);
         continue;
       }
       std::int64_t now = nanotime();
       TimerState* t = heap_[0];
       if (t->when > now) {
-        // Capped: wait_for adds the wait to now(), which must not overflow for "never".
-        wake_.wait_for(lk, std::chrono::nanoseconds(std::min<std::int64_t>(
-                               t->when - now, std::int64_t{3600} * 1'000'000'000)));
+        sleep_until_woken(lk, t->when - now);
         continue;
       }
       pop_at(0);
@@ -198,7 +212,7 @@ class TimerQueue {
   }
 
   std::mutex lock_;
-  std::condition_variable wake_;
+  std::atomic<std::uint32_t> wake_word_{0};
   std::vector<TimerState*> heap_;
   bool thread_started_ = false;
 };
