@@ -727,8 +727,10 @@ class Map {
     // Drops one reference; the last one (of a retired table) frees it and every older
     // retired table that nobody references any more, with the entries that died with them.
     static void release(Table* t) {
-      if (t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+      // Read the chain first: once refs reaches 0, another thread's free_unreferenced() may
+      // free t at any moment. The chain stays alive: t's reference to it is dropped below.
       Chain* chain = t->chain;
+      if (t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
       chain->free_unreferenced();
       chain->drop();  // the reference t held (chain outlives this call until now)
     }
