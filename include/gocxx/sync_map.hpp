@@ -426,7 +426,7 @@ std::uint32_t fnv1a_key(const K& key, const Hash& hash) {
 // Reclamation: replaced Boxes and removed entries are retired to the epoch domain. A retired
 // read table keeps the entries that died with it (expunged at promotion, or everything at
 // clear); it is freed once no reader can see it and no range() still iterates it or an older
-// table (range() holds a reference count, see TableChain).
+// table (range() holds a reference count, see Chain).
 template <class K, class V, class Hash = std::hash<K>, class Eq = std::equal_to<K>>
 class Map {
  public:
@@ -701,7 +701,7 @@ class Map {
     std::size_t mask = 0;
     unsigned shift = 0;
     Chain* chain = nullptr;
-    // Lifetime of a retired table (see TableChain); on its own cache line: range() writes it.
+    // Lifetime of a retired table (see Chain); on its own cache line: range() writes it.
     alignas(64) std::atomic<std::uint32_t> refs{1};
     Table* chain_next = nullptr;
     std::vector<Entry*> dead;
