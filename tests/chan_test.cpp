@@ -17,51 +17,16 @@ namespace {
 
 using gocxx::Chan;
 using gocxx::test::run_with;
+using gocxx::test::parked_for;
+using gocxx::test::go_until_parked;
+using gocxx::test::join_goroutines;
 using gocxx::test::scaled;
 using gocxx::detail::WaitReason;
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-// True once goroutine g is parked for `reason`. The runtime enqueues a goroutine on the
-// channel before it parks, so when this holds the goroutine is in the channel's wait queue.
-bool parked_for(gocxx::detail::G* g, WaitReason reason) {
-  auto status = g->status.load(std::memory_order_acquire) & ~gocxx::detail::kScanBit;
-  return status == gocxx::detail::kWaiting &&
-         g->wait_reason.load(std::memory_order_acquire) == reason;
-}
 
-// Spawns `body` as a goroutine and returns once that goroutine has parked for `reason`. The
-// body's first park for `reason` must be the operation the test wants queued. This replaces
-// Go's "time.Sleep so that the goroutine surely blocks" with an exact condition.
-template <class F>
-gocxx::detail::G* go_until_parked(WaitReason reason, F body) {
-  std::atomic<gocxx::detail::G*> who{nullptr};
-  gocxx::go([&who, body = std::move(body)]() mutable {
-    who.store(gocxx::detail::current_g(), std::memory_order_release);
-    body();
-  });
-  gocxx::detail::G* g;
-  while ((g = who.load(std::memory_order_acquire)) == nullptr) gocxx::yield();
-  while (!parked_for(g, reason)) gocxx::yield();
-  return g;
-}
 
-// Waits until every goroutine but the caller has exited. A run abandons goroutines that are
-// still queued when main returns (as Go does), and an abandoned goroutine never destroys what
-// its closure holds; tests call this before returning so that nothing leaks and no goroutine
-// outlives the locals it refers to.
-// On a failure that leaves goroutines blocked, it gives up after a generous deadline rather than
-// hang the test binary.
-void join_goroutines() {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (gocxx::num_goroutine() > 1) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << gocxx::num_goroutine() - 1 << " goroutine(s) never exited";
-      return;
-    }
-    gocxx::yield();
-  }
-}
 
 // Runs body as the main goroutine with `procs` Ps, then waits for the goroutines it started.
 template <class F>

@@ -18,6 +18,7 @@ std::size_t timers_pending();  // src/runtime/timer.cpp: timers in the heap
 
 using namespace std::chrono_literals;
 using gocxx::test::run_with;
+using gocxx::test::eventually;
 namespace context = gocxx::context;
 using context::Context;
 using gocxx::error;
@@ -51,15 +52,6 @@ std::string panic_message(F f) {
   return message;
 }
 
-// Polls pred (sleeping 1 ms between tries) until it holds; a liveness check, not a timing one.
-template <class P>
-bool eventually(P pred) {
-  for (int i = 0; i < 20000; ++i) {
-    if (pred()) return true;
-    gocxx::time::sleep(1ms);
-  }
-  return pred();
-}
 
 std::size_t timers() { return gocxx::time::detail::timers_pending(); }
 

@@ -14,6 +14,7 @@
 
 using namespace std::chrono_literals;
 using gocxx::test::run_with;
+using gocxx::test::eventually;
 namespace context = gocxx::context;
 namespace errgroup = gocxx::errgroup;
 using gocxx::error;
@@ -26,14 +27,6 @@ bool is_done(const context::Context& c) {
   return done;
 }
 
-template <class P>
-bool eventually(P pred) {
-  for (int i = 0; i < 20000; ++i) {
-    if (pred()) return true;
-    gocxx::time::sleep(1ms);
-  }
-  return pred();
-}
 
 // Runs f and returns the message of the panic it raises (recovered), or "<no panic>".
 template <class F>

@@ -20,16 +20,8 @@
 using namespace std::chrono_literals;
 using gocxx::test::run_with;
 using gocxx::test::scaled;
+using gocxx::test::eventually;
 
-namespace {
-
-// Waits (yielding) until cond() holds. Termination is the assertion; no time limit is checked.
-template <class F>
-void eventually(F cond) {
-  while (!cond()) gocxx::time::sleep(1ms);
-}
-
-}  // namespace
 
 TEST(Run, ReturnsMainsExitCode) {
   EXPECT_EQ(gocxx::run([] { return 7; }), 7);
@@ -115,7 +107,7 @@ TEST(Goroutine, NumGoroutineCountsLiveUserGoroutines) {
     started.wait();
     EXPECT_EQ(gocxx::num_goroutine(), 11);
     block.close();
-    eventually([] { return gocxx::num_goroutine() == 1; });
+    ASSERT_TRUE(eventually([] { return gocxx::num_goroutine() == 1; }));
     EXPECT_EQ(gocxx::num_goroutine(), 1);
   });
   EXPECT_EQ(gocxx::num_goroutine(), 0);  // outside a run
@@ -231,7 +223,7 @@ TEST(Blocking, ManyConcurrentBlockingCalls) {
       });
     }
     // All 16 are blocked at once on 2 Ps: each got its own thread.
-    eventually([&] { return inside.load() == kCalls; });
+    ASSERT_TRUE(eventually([&] { return inside.load() == kCalls; }));
     release.set_value();
     wg.wait();
     EXPECT_EQ(max_inside.load(), kCalls);
@@ -337,14 +329,14 @@ TEST(Registry, EveryParkRecordsGosWaitReason) {
     })] = "sync.Cond.Wait";
     expected[gocxx::go([] { gocxx::time::sleep(1h); })] = "sleep";
 
-    eventually([&] {
+    ASSERT_TRUE(eventually([&] {
       auto now = snapshot();
       for (auto& [id, reason] : expected) {
         auto it = now.find(id);
         if (it == now.end() || it->second.status != gocxx::detail::kWaiting) return false;
       }
       return true;
-    });
+    }));
     auto now = snapshot();
     for (auto& [id, reason] : expected) {
       EXPECT_EQ(now[id].reason, reason) << "goroutine " << id;

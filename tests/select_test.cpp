@@ -23,46 +23,16 @@ using gocxx::recv_case;
 using gocxx::select;
 using gocxx::send_case;
 using gocxx::test::run_with;
+using gocxx::test::parked_for;
+using gocxx::test::go_until_parked;
+using gocxx::test::join_goroutines;
 using gocxx::test::scaled;
 using gocxx::detail::WaitReason;
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-// True once goroutine g is parked for `reason`; a goroutine is in every wait queue of its
-// select before it parks.
-bool parked_for(gocxx::detail::G* g, WaitReason reason) {
-  auto status = g->status.load(std::memory_order_acquire) & ~gocxx::detail::kScanBit;
-  return status == gocxx::detail::kWaiting &&
-         g->wait_reason.load(std::memory_order_acquire) == reason;
-}
 
-// Spawns `body` as a goroutine and returns once it has parked for `reason` (instead of Go's
-// "sleep so that it surely blocks").
-template <class F>
-void go_until_parked(WaitReason reason, F body) {
-  std::atomic<gocxx::detail::G*> who{nullptr};
-  gocxx::go([&who, body = std::move(body)]() mutable {
-    who.store(gocxx::detail::current_g(), std::memory_order_release);
-    body();
-  });
-  gocxx::detail::G* g;
-  while ((g = who.load(std::memory_order_acquire)) == nullptr) gocxx::yield();
-  while (!parked_for(g, reason)) gocxx::yield();
-}
 
-// Waits until every goroutine but the caller has exited: a run abandons goroutines still queued
-// when main returns, and those never release what their closures hold. Gives up (failing) after
-// a generous deadline so that a broken test does not hang.
-void join_goroutines() {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (gocxx::num_goroutine() > 1) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << gocxx::num_goroutine() - 1 << " goroutine(s) never exited";
-      return;
-    }
-    gocxx::yield();
-  }
-}
 
 template <class F>
 void run_joined(int procs, F&& body) {

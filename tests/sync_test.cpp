@@ -23,6 +23,7 @@ using namespace std::chrono_literals;
 using gocxx::Chan;
 using gocxx::go;
 using gocxx::test::run_with;
+using gocxx::test::join;
 using gocxx::test::scaled;
 using gocxx::sync::Cond;
 using gocxx::sync::Mutex;
@@ -69,10 +70,6 @@ bool ready_now(Chan<T> c) {
   return got;
 }
 
-// Joins a plain thread without holding the goroutine's P meanwhile.
-void join(std::thread& t) {
-  gocxx::blocking([&] { t.join(); });
-}
 
 class MutexP : public ::testing::TestWithParam<int> {};
 class RWMutexP : public ::testing::TestWithParam<int> {};

@@ -3,9 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <thread>
 #include <gocxx/gocxx.hpp>
+
+#include "runtime/goroutine.hpp"
 
 namespace gocxx::test {
 
@@ -29,6 +33,60 @@ void run_with(int procs, F&& body) {
 template <class F>
 void on_plain_thread(F f) {
   std::thread(std::move(f)).join();
+}
+
+// True once goroutine g is parked for `reason`. Every runtime queue takes the waiter before it
+// parks, so when this holds g is in the queue of the operation that parked it.
+inline bool parked_for(gocxx::detail::G* g, gocxx::detail::WaitReason reason) {
+  auto status = g->status.load(std::memory_order_acquire) & ~gocxx::detail::kScanBit;
+  return status == gocxx::detail::kWaiting &&
+         g->wait_reason.load(std::memory_order_acquire) == reason;
+}
+
+// Spawns `body` as a goroutine and returns once it has parked for `reason`: an exact condition
+// instead of Go's "sleep so that it surely blocks". The body's first park for `reason` must be
+// the operation the test wants queued.
+template <class F>
+gocxx::detail::G* go_until_parked(gocxx::detail::WaitReason reason, F body) {
+  std::atomic<gocxx::detail::G*> who{nullptr};
+  gocxx::go([&who, body = std::move(body)]() mutable {
+    who.store(gocxx::detail::current_g(), std::memory_order_release);
+    body();
+  });
+  gocxx::detail::G* g;
+  while ((g = who.load(std::memory_order_acquire)) == nullptr) gocxx::yield();
+  while (!parked_for(g, reason)) gocxx::yield();
+  return g;
+}
+
+// Waits until every goroutine but the caller has exited. A run abandons goroutines that are
+// still queued when main returns (as Go does), and those never release what their closures
+// hold; tests call this before returning. Gives up (failing) after a generous deadline so that
+// a broken test does not hang.
+inline void join_goroutines() {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (gocxx::num_goroutine() > 1) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << gocxx::num_goroutine() - 1 << " goroutine(s) never exited";
+      return;
+    }
+    gocxx::yield();
+  }
+}
+
+// Polls pred (sleeping 1 ms between tries) until it holds; a liveness check, not a timing one.
+template <class P>
+bool eventually(P pred) {
+  for (int i = 0; i < 20000; ++i) {
+    if (pred()) return true;
+    gocxx::time::sleep(std::chrono::milliseconds(1));
+  }
+  return pred();
+}
+
+// Joins a plain thread from a goroutine without holding up the goroutine's P.
+inline void join(std::thread& t) {
+  gocxx::blocking([&] { t.join(); });
 }
 
 }  // namespace gocxx::test

@@ -21,6 +21,7 @@ using namespace std::chrono_literals;
 using gocxx::Chan;
 using gocxx::go;
 using gocxx::test::run_with;
+using gocxx::test::join;
 using gocxx::test::scaled;
 using gocxx::time::Clock;
 using gocxx::time::Ticker;
@@ -40,9 +41,6 @@ void wait_until_buffered(const Chan<TimePoint>& c) {
   while (c.len() == 0) gocxx::time::sleep(500us);
 }
 
-void join(std::thread& t) {
-  gocxx::blocking([&] { t.join(); });
-}
 
 class SleepP : public ::testing::TestWithParam<int> {};
 class AfterP : public ::testing::TestWithParam<int> {};

@@ -8,4 +8,5 @@
 #include "gocxx/errors.hpp"
 #include "gocxx/runtime.hpp"
 #include "gocxx/sync.hpp"
+#include "gocxx/sync_map.hpp"
 #include "gocxx/time.hpp"
