@@ -59,8 +59,18 @@ std::string strip_return_type(const std::string& name) {
   return name.substr(start);
 }
 
+// "f(int) [clone .constprop.0]" -> "f(int)": the compiler's specialised copies keep their name.
+std::string strip_clone_suffix(std::string name) {
+  while (!name.empty() && name.back() == ']') {
+    std::size_t at = name.rfind(" [clone ");
+    if (at == std::string::npos) break;
+    name.resize(at);
+  }
+  return name;
+}
+
 std::string function_name(const char* mangled) {
-  return strip_return_type(strip_parameters(demangle(mangled)));
+  return strip_return_type(strip_parameters(strip_clone_suffix(demangle(mangled))));
 }
 
 class Symbolizer {
@@ -174,20 +184,93 @@ class Symbolizer {
     return name;
   }
 
+ public:
+  // Unwinding a stack that is not running: libdw walks the CFI of the loaded modules and asks
+  // the callbacks below for the initial registers and for stack memory.
+  std::vector<std::uintptr_t> unwind(const SavedRegisters& regs, std::uintptr_t stack_lo,
+                                     std::uintptr_t stack_hi, std::size_t max_frames) {
+    std::lock_guard lk(lock_);
+    if (!dwfl_) open();
+    target_ = {&regs, stack_lo, stack_hi, max_frames, {}};
+    if (dwfl_ && attached_) dwfl_getthread_frames(dwfl_, getpid(), collect_frame, &target_);
+    return std::move(target_.pcs);
+  }
+
+ private:
+  struct UnwindTarget {
+    const SavedRegisters* regs;
+    std::uintptr_t stack_lo, stack_hi;
+    std::size_t max_frames;
+    std::vector<std::uintptr_t> pcs;
+  };
+
+  static int collect_frame(Dwfl_Frame* frame, void* arg) {
+    auto* t = static_cast<UnwindTarget*>(arg);
+    Dwarf_Addr pc = 0;
+    if (!dwfl_frame_pc(frame, &pc, nullptr) || pc == 0) return DWARF_CB_ABORT;
+    t->pcs.push_back(pc);
+    return t->pcs.size() < t->max_frames ? DWARF_CB_OK : DWARF_CB_ABORT;
+  }
+
+  // The one "thread" libdw sees is whichever saved stack unwind() is walking.
+  static pid_t next_thread(Dwfl*, void*, void** thread_arg) {
+    if (*thread_arg) return 0;
+    *thread_arg = thread_arg;
+    return getpid();
+  }
+  static bool get_thread(Dwfl*, pid_t, void*, void**) { return true; }
+
+  // Reads only inside the unwound stack. A goroutine's stack stays mapped for the life of the
+  // process, and an unwinder that follows a stale pointer elsewhere gets a clean failure here
+  // instead of a fault. Uninstrumented: the words read may belong to frames the sanitizers
+  // consider dead or (for an unwind that is about to be discarded) racing with their owner.
+  [[gnu::no_sanitize_address, gnu::no_sanitize_thread]] static bool read_stack(
+      Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void* arg) {
+    auto* self = static_cast<Symbolizer*>(arg);
+    const UnwindTarget& t = self->target_;
+    if (addr < t.stack_lo || addr > t.stack_hi - sizeof(Dwarf_Word) || addr % sizeof(Dwarf_Word)) {
+      return false;
+    }
+    *result = *reinterpret_cast<const volatile Dwarf_Word*>(addr);
+    return true;
+  }
+
+  static bool set_initial_registers(Dwfl_Thread* thread, void* thread_arg);
+
   void open() {
     static const Dwfl_Callbacks callbacks = {
         dwfl_linux_proc_find_elf, dwfl_standard_find_debuginfo, nullptr, nullptr};
+    static const Dwfl_Thread_Callbacks thread_callbacks = {
+        next_thread, get_thread, read_stack, set_initial_registers, nullptr, nullptr};
     dwfl_ = dwfl_begin(&callbacks);
+    attached_ = false;
     if (!dwfl_) return;
     if (dwfl_linux_proc_report(dwfl_, getpid()) != 0 || dwfl_report_end(dwfl_, nullptr, nullptr) != 0) {
       dwfl_end(dwfl_);
       dwfl_ = nullptr;
+      return;
     }
+    attached_ = dwfl_attach_state(dwfl_, nullptr, getpid(), &thread_callbacks, this);
   }
 
   std::mutex lock_;
   Dwfl* dwfl_ = nullptr;
+  bool attached_ = false;
+  UnwindTarget target_{};
 };
+
+Symbolizer& symbolizer();
+
+// DWARF register numbers of x86-64: rbx 3, rbp 6, rsp 7, r12-r15 12-15, rip 16.
+bool Symbolizer::set_initial_registers(Dwfl_Thread* thread, void*) {
+  const SavedRegisters& r = *symbolizer().target_.regs;
+  const Dwarf_Word rbx = r.rbx;
+  const Dwarf_Word rbp_rsp[2] = {r.rbp, r.rsp};
+  const Dwarf_Word r12_rip[5] = {r.r12, r.r13, r.r14, r.r15, r.rip};
+  return dwfl_thread_state_registers(thread, 3, 1, &rbx) &&
+         dwfl_thread_state_registers(thread, 6, 2, rbp_rsp) &&
+         dwfl_thread_state_registers(thread, 12, 5, r12_rip);
+}
 
 Symbolizer& symbolizer() {
   static Symbolizer* s = new Symbolizer;  // used while other threads may still run at exit
@@ -195,13 +278,21 @@ Symbolizer& symbolizer() {
 }
 
 // Frames of the runtime and of the glue between go()/run() and the user's function, dropped
-// from tracebacks as Go drops runtime.* frames.
-bool is_runtime_frame(const std::string& function) {
-  for (const char* prefix : {"gocxx::detail::", "gocxx::diag::", "boost::context", "make_fcontext",
+// from tracebacks as Go drops runtime.* frames: gocxx's internals by name, and everything
+// inlined from the headers that are runtime glue (go()/run() thunks, channel operations and
+// select, which Go's traceback hides as runtime.chansend/selectgo). Public calls that Go shows
+// (sync.(*WaitGroup).Wait, time.Sleep) stay.
+bool is_runtime_frame(const Frame& f) {
+  for (const char* prefix : {"gocxx::detail::", "gocxx::diag::", "gocxx::debug::",
+                             "gocxx::leakcheck::", "boost::context", "make_fcontext",
                              "jump_fcontext", "std::__invoke", "std::invoke", "std::__apply",
                              "std::apply", "gocxx::go<", "gocxx::run<", "gocxx::blocking<",
-                             "gocxx::panic<"}) {
-    if (function.rfind(prefix, 0) == 0) return true;
+                             "gocxx::panic<", "gocxx::Chan<", "gocxx::select<"}) {
+    if (f.function.rfind(prefix, 0) == 0) return true;
+  }
+  for (const char* header : {"/gocxx/runtime.hpp", "/gocxx/chan.hpp"}) {
+    std::size_t n = std::strlen(header);
+    if (f.file.size() >= n && f.file.compare(f.file.size() - n, n, header) == 0) return true;
   }
   return false;
 }
@@ -216,32 +307,33 @@ std::vector<std::uintptr_t> capture_stack(int skip) {
   return pcs;
 }
 
+std::vector<std::uintptr_t> unwind_saved(const SavedRegisters& regs, std::uintptr_t stack_lo,
+                                        std::uintptr_t stack_hi, std::size_t max_frames) {
+  return symbolizer().unwind(regs, stack_lo, stack_hi, max_frames);
+}
+
 std::vector<Frame> symbolize(std::uintptr_t pc, bool return_address) {
   return symbolizer().lookup(pc, return_address);
 }
 
-void write_traceback(std::FILE* out, const std::vector<std::uintptr_t>& pcs) {
+std::vector<Frame> user_frames(const std::vector<std::uintptr_t>& pcs) {
+  std::vector<Frame> frames;
   for (std::uintptr_t pc : pcs) {
-    for (const Frame& f : symbolize(pc)) {
-      if (is_runtime_frame(f.function)) continue;
-      std::fprintf(out, "%s(...)\n\t%s:%d +0x%zx\n", f.function.c_str(),
-                   f.file.empty() ? "?" : f.file.c_str(), f.line, static_cast<std::size_t>(f.offset));
+    for (Frame& f : symbolize(pc)) {
+      if (!is_runtime_frame(f)) frames.push_back(std::move(f));
     }
   }
+  return frames;
 }
 
-void write_created_by(std::FILE* out, std::uintptr_t create_pc, std::uint64_t parent_id) {
-  if (!create_pc) return;
-  std::vector<Frame> frames = symbolize(create_pc);
+Frame creator_frame(std::uintptr_t create_pc) {
+  if (!create_pc) return {};
   // The call to go() is inlined into its caller: the first frame that is not gocxx's own
   // (gocxx::go is inlined at the call site) is the function that called go().
-  for (const Frame& f : frames) {
-    if (is_runtime_frame(f.function)) continue;
-    std::fprintf(out, "created by %s in goroutine %llu\n\t%s:%d +0x%zx\n", f.function.c_str(),
-                 static_cast<unsigned long long>(parent_id), f.file.empty() ? "?" : f.file.c_str(),
-                 f.line, static_cast<std::size_t>(f.offset));
-    return;
+  for (Frame& f : symbolize(create_pc)) {
+    if (!is_runtime_frame(f)) return std::move(f);
   }
+  return {};
 }
 
 }  // namespace gocxx::diag

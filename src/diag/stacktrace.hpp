@@ -7,28 +7,36 @@
 #include <string>
 #include <vector>
 
+#include "gocxx/debug.hpp"
+
 namespace gocxx::diag {
 
-struct Frame {
-  std::string function;  // demangled, parameter list removed
-  std::string file;      // empty if unknown
-  int line = 0;
-  std::uintptr_t pc = 0;
-  std::uintptr_t offset = 0;  // pc - function entry
-};
+using Frame = debug::Frame;
 
 // Return addresses of the calling thread's stack, innermost first, skipping `skip` frames.
 std::vector<std::uintptr_t> capture_stack(int skip);
+
+// The registers a context switch saves (x86-64 SysV callee-saved ones, the resume address and
+// the stack pointer after it), enough to unwind a stack that is not running.
+struct SavedRegisters {
+  std::uintptr_t rip, rsp, rbp, rbx, r12, r13, r14, r15;
+};
+
+// Return addresses of a stack that is not running, innermost first, starting at `regs`. Reads
+// memory only inside [stack_lo, stack_hi): if the stack changes underneath (its goroutine ran
+// again), the result is wrong but the unwind never faults; callers validate and discard it.
+std::vector<std::uintptr_t> unwind_saved(const SavedRegisters& regs, std::uintptr_t stack_lo,
+                                         std::uintptr_t stack_hi, std::size_t max_frames);
 
 // Frames for one PC: the inlined calls at that PC, innermost first, then the real function.
 // `return_address` means pc follows a call (the call instruction is at pc - 1).
 std::vector<Frame> symbolize(std::uintptr_t pc, bool return_address = true);
 
-// Writes frames in Go's traceback format ("func(...)\n\tfile:line +0xoff\n"), dropping the
-// runtime's own frames (gocxx::detail, Boost.Context) as Go drops runtime.* frames.
-void write_traceback(std::FILE* out, const std::vector<std::uintptr_t>& pcs);
+// The frames of a stack as Go's traceback shows them: inlined calls expanded, the runtime's own
+// frames (gocxx::detail, Boost.Context, the glue of go()/run()) dropped as Go drops runtime.*.
+std::vector<Frame> user_frames(const std::vector<std::uintptr_t>& pcs);
 
-// Go's "created by F in goroutine N" footer for a creation PC.
-void write_created_by(std::FILE* out, std::uintptr_t create_pc, std::uint64_t parent_id);
+// The function that called go(), found from the creation PC (go() is inlined into it).
+Frame creator_frame(std::uintptr_t create_pc);
 
 }  // namespace gocxx::diag

@@ -11,12 +11,14 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "../diag/stacktrace.hpp"
+#include "diag/goroutines.hpp"
+#include "diag/stacktrace.hpp"
 #include "gocxx/defer.hpp"
 #include "scheduler.hpp"
 
@@ -74,21 +76,55 @@ void skip_to_throw_site(std::vector<std::uintptr_t>& pcs) {
   }
 }
 
-[[noreturn]] void crash(const char* kind, const std::string& heading,
-                        const std::vector<std::uintptr_t>& pcs) {
-  static std::mutex one_report;  // two goroutines crashing at once: one report wins
-  one_report.lock();
-  std::fprintf(stderr, "%s: %s\n\n", kind, heading.c_str());
-  G* g = current_g();
-  if (g) {
-    std::fprintf(stderr, "goroutine %llu [running]:\n", static_cast<unsigned long long>(g->id));
-  } else {
-    std::fprintf(stderr, "thread [running]:\n");
+// GOCXX_TRACEBACK, Go's GOTRACEBACK: "none" prints no stacks, "single" (the default) the
+// crashing goroutine, "all" (or "system", "crash") every goroutine.
+enum class Traceback { none, single, all };
+Traceback traceback_setting() {
+  const char* env = std::getenv("GOCXX_TRACEBACK");
+  if (!env || !*env || std::strcmp(env, "single") == 0) return Traceback::single;
+  if (std::strcmp(env, "none") == 0 || std::strcmp(env, "0") == 0) return Traceback::none;
+  return Traceback::all;
+}
+
+// Every goroutine but the caller, as Go's tracebackothers appends them.
+std::string other_goroutines() {
+  std::string out;
+  auto now = std::chrono::steady_clock::now();
+  for (const debug::Goroutine& g : diag::to_records(diag::snapshot_raw())) {
+    if (current_g() && g.id == current_g()->id && !g.abandoned) continue;
+    out += "\n" + diag::format_goroutine(g, now);
   }
-  diag::write_traceback(stderr, pcs);
-  if (g) diag::write_created_by(stderr, g->create_pc, g->parent_id);
+  return out;
+}
+
+// Writes the report in one go: two goroutines crashing at once get one report.
+[[noreturn]] void write_and_exit(const std::string& report) {
+  static std::mutex one_report;
+  one_report.lock();
+  std::fputs(report.c_str(), stderr);
   std::fflush(stderr);
   std::_Exit(2);
+}
+
+[[noreturn]] void crash(const char* kind, const std::string& heading,
+                        const std::vector<std::uintptr_t>& pcs) {
+  std::string out = std::string(kind) + ": " + heading + "\n\n";
+  Traceback mode = traceback_setting();
+  if (mode != Traceback::none) {
+    debug::Goroutine self;
+    self.state = debug::GoroutineState::running;
+    self.frames = diag::user_frames(pcs);
+    if (G* g = current_g()) {
+      self.id = g->id;
+      self.parent_id = g->parent_id;
+      self.created_by = diag::creator_frame(g->create_pc);
+      out += diag::format_goroutine(self, std::chrono::steady_clock::now());
+    } else {
+      out += "thread [running]:\n" + diag::format_frames(self.frames);
+    }
+    if (mode == Traceback::all) out += other_goroutines();
+  }
+  write_and_exit(out);
 }
 
 // Go's heading for a chain of panics: "A [recovered]\n\tpanic: B".
@@ -133,6 +169,12 @@ void raise_panic(PanicValue value) {
 void throw_panic(const char* message) { raise_panic(PanicValue(std::string(message))); }
 
 void fatal(const char* message) { crash("fatal error", message, diag::capture_stack(1)); }
+
+void fatal_with_dump(const std::string& heading) {
+  std::string out = heading + "\n";
+  if (traceback_setting() != Traceback::none) out += other_goroutines();
+  write_and_exit(out);
+}
 
 void chain_panics(const std::exception_ptr& previous, const std::exception_ptr& next) {
   PanicState* prev = state_of(previous);

@@ -454,8 +454,12 @@ void prepare_to_run(M* m, G* g) {
     std::size_t usable = sp - reinterpret_cast<std::uintptr_t>(g->stack.bottom);
     g->context.saved = fctx::make_fcontext(reinterpret_cast<void*>(sp), usable, goroutine_entry);
   }
-  // A plain store: diagnostics take the scan bit only on waiting Gs (ready() moves a G out of
-  // waiting with a CAS that respects it), so no one else can hold a runnable G.
+  // Plain stores: a dump takes the scan bit only on waiting Gs (ready() moves a G out of
+  // waiting with a CAS that respects it) and reads runnable ones optimistically, validating
+  // with `resumes`, so the switch pays no atomic read-modify-write for diagnostics. The
+  // release fence (free on x86) keeps the count ahead of this run's stack writes.
+  g->resumes.store(g->resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
   g->status.store(kRunning, std::memory_order_relaxed);
   g->m = m;
   m->curg = g;
@@ -637,6 +641,12 @@ void Runtime::release_ref() {
 }
 
 Runtime* current_runtime() { return g_runtime.load(std::memory_order_acquire); }
+
+std::uint64_t live_generation() {
+  std::shared_lock lk(g_runtime_lock);
+  Runtime* rt = current_runtime();
+  return rt ? rt->generation : 0;
+}
 
 [[gnu::noinline]] M* current_m() {
   M* m = tls_m;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -85,6 +86,8 @@ struct Runtime {
 };
 
 // The runtime of the current gocxx::run, or nullptr.
+// The generation of the running gocxx::run, or 0: Gs of other generations are abandoned.
+std::uint64_t live_generation();
 Runtime* current_runtime();
 
 // Spawns a goroutine from a thread that is not one of the run's Ms (the timer thread) if a
@@ -102,6 +105,8 @@ void goyield(G* g);
 [[noreturn]] void throw_panic(const char* message);
 // Go's fatal error (not recoverable): "fatal error: <message>", the stack, exit(2).
 [[noreturn]] void fatal(const char* message);
+// Prints `heading`, then every goroutine's traceback (as GOCXX_TRACEBACK allows), exits 2.
+[[noreturn]] void fatal_with_dump(const std::string& heading);
 
 std::uint32_t fastrand();
 

@@ -1,0 +1,347 @@
+// Goroutine snapshots and Go's dump formats.
+//
+// How a G is read without stopping anyone (see docs/diagnostics.md, "How a dump reads stacks"):
+//   waiting   the scan bit is CASed onto its status, which ready() waits out, so the G cannot
+//             run while its saved registers and stack are read; then the bit is cleared.
+//   runnable  nothing stops an M from picking it up mid-read, so the read is optimistic, like
+//             a seqlock: note G::resumes, unwind (reads confined to its stack, so a stack that
+//             changes underneath gives garbage, never a fault), and keep the result only if it
+//             is still runnable with the same resumes count; otherwise it is shown as running.
+//   running, syscall   its stack is live on another thread: shown without frames, as Go does.
+//   abandoned (its run has returned)   nothing will ever touch it again: read directly.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "diag/goroutines.hpp"
+#include "diag/stacktrace.hpp"
+#include "runtime/registry.hpp"
+#include "runtime/scheduler.hpp"
+
+namespace gocxx::debug {
+
+std::string Goroutine::status() const {
+  switch (state) {
+    case GoroutineState::runnable: return "runnable";
+    case GoroutineState::running: return "running";
+    case GoroutineState::syscall: return "syscall";
+    case GoroutineState::waiting: return wait_reason.empty() ? "waiting" : wait_reason;
+  }
+  return "unknown";
+}
+
+std::int64_t Goroutine::wait_minutes(std::chrono::steady_clock::time_point now) const {
+  if (state != GoroutineState::waiting || wait_since.time_since_epoch().count() == 0) return 0;
+  return std::chrono::duration_cast<std::chrono::minutes>(now - wait_since).count();
+}
+
+}  // namespace gocxx::debug
+
+namespace gocxx::diag {
+
+using debug::Goroutine;
+using debug::GoroutineState;
+using detail::G;
+
+namespace {
+
+constexpr std::size_t kMaxFrames = 100;  // Go's traceback limit
+
+// Words of memory that may be changing under us (a runnable G's saved context): read without
+// the sanitizers, since a racing read is expected and its result is validated afterwards.
+[[gnu::no_sanitize_address, gnu::no_sanitize_thread]] std::uintptr_t racy_word(const void* p) {
+  return *static_cast<const volatile std::uintptr_t*>(p);
+}
+
+// The block Boost.Context's jump_fcontext (x86-64 SysV) pushes before switching stacks:
+// fpu control words at +0x0, then r12 r13 r14 r15 rbx rbp, then the return address; the
+// stack pointer after that return is fctx + 0x40.
+SavedRegisters saved_registers(const void* fctx) {
+  auto word = [fctx](int offset) { return racy_word(static_cast<const char*>(fctx) + offset); };
+  SavedRegisters r;
+  r.r12 = word(0x08);
+  r.r13 = word(0x10);
+  r.r14 = word(0x18);
+  r.r15 = word(0x20);
+  r.rbx = word(0x28);
+  r.rbp = word(0x30);
+  r.rip = word(0x38);
+  r.rsp = reinterpret_cast<std::uintptr_t>(fctx) + 0x40;
+  return r;
+}
+
+std::vector<std::uintptr_t> unwind_parked(const G* g) {
+  const void* fctx = reinterpret_cast<const void*>(racy_word(&g->context.saved));
+  auto lo = reinterpret_cast<std::uintptr_t>(g->stack.bottom);
+  auto hi = reinterpret_cast<std::uintptr_t>(g->stack.top());
+  auto at = reinterpret_cast<std::uintptr_t>(fctx);
+  if (!fctx || at < lo || at + 0x40 > hi) return {};
+  return unwind_saved(saved_registers(fctx), lo, hi, kMaxFrames);
+}
+
+GoroutineState state_of(std::uint32_t status) {
+  switch (status & ~detail::kScanBit) {
+    case detail::kRunning: return GoroutineState::running;
+    case detail::kSyscall: return GoroutineState::syscall;
+    case detail::kWaiting: return GoroutineState::waiting;
+    default: return GoroutineState::runnable;
+  }
+}
+
+// Reads the fields and stack of one G, following the protocol at the top of this file.
+bool read_goroutine(G* g, std::uint64_t live_generation, const G* self, RawGoroutine& out) {
+  std::uint32_t status = g->status.load(std::memory_order_acquire);
+  std::uint32_t base = status & ~detail::kScanBit;
+  if (base == detail::kIdle || base == detail::kDead) return false;
+  out.g = g;
+  out.abandoned = g->generation != live_generation;
+  out.state = state_of(status);
+  out.stack_available = false;
+  if (g == self) {
+    out.state = GoroutineState::running;
+  } else if (out.abandoned) {
+    if (base == detail::kWaiting || base == detail::kRunnable) {
+      out.pcs = unwind_parked(g);
+      out.stack_available = true;
+    }
+  } else if (base == detail::kWaiting) {
+    std::uint32_t expected = detail::kWaiting;
+    if (g->status.compare_exchange_strong(expected, detail::kWaiting | detail::kScanBit,
+                                          std::memory_order_acquire)) {
+      out.pcs = unwind_parked(g);
+      out.stack_available = true;
+      g->status.store(detail::kWaiting, std::memory_order_release);
+    } else {
+      out.state = state_of(expected);  // woken meanwhile: now runnable or running
+    }
+  } else if (base == detail::kRunnable) {
+    std::uint32_t resumes = g->resumes.load(std::memory_order_acquire);
+    if (racy_word(&g->context.saved) == 0) {
+      out.stack_available = true;  // never ran: no frames yet, only its creation site
+    } else {
+      std::vector<std::uintptr_t> pcs = unwind_parked(g);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (g->status.load(std::memory_order_relaxed) == detail::kRunnable &&
+          g->resumes.load(std::memory_order_relaxed) == resumes) {
+        out.pcs = std::move(pcs);
+        out.stack_available = true;
+      } else {
+        out.state = GoroutineState::running;
+      }
+    }
+  }
+  // Written before the G became visible in a queue, or while it was parked: stable now.
+  out.id = g->id;
+  out.parent_id = g->parent_id;
+  out.create_pc = g->create_pc;
+  out.wait_reason = out.state == GoroutineState::waiting
+                        ? g->wait_reason.load(std::memory_order_relaxed)
+                        : detail::WaitReason::kZero;
+  out.wait_since_ns = g->wait_since_ns.load(std::memory_order_relaxed);
+  return true;
+}
+
+// Symbolization is the slow part of a dump; a dump of many goroutines has few distinct PCs.
+class FrameCache {
+ public:
+  const std::vector<Frame>& frames(std::uintptr_t pc) {
+    auto it = frames_.find(pc);
+    if (it == frames_.end()) it = frames_.emplace(pc, user_frames({pc})).first;
+    return it->second;
+  }
+  const Frame& creator(std::uintptr_t create_pc) {
+    auto it = creators_.find(create_pc);
+    if (it == creators_.end()) it = creators_.emplace(create_pc, creator_frame(create_pc)).first;
+    return it->second;
+  }
+
+ private:
+  std::unordered_map<std::uintptr_t, std::vector<Frame>> frames_;
+  std::unordered_map<std::uintptr_t, Frame> creators_;
+};
+
+Goroutine to_record(const RawGoroutine& raw, FrameCache& cache) {
+  Goroutine g;
+  g.id = raw.id;
+  g.state = raw.state;
+  g.wait_reason = raw.state == GoroutineState::waiting ? detail::wait_reason_string(raw.wait_reason)
+                                                       : "";
+  if (raw.state == GoroutineState::waiting && raw.wait_since_ns != 0) {
+    g.wait_since = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(raw.wait_since_ns));
+  }
+  g.parent_id = raw.parent_id;
+  // The main goroutine has no creator to show, as in Go.
+  if (!(raw.id == 1 && raw.parent_id == 0)) g.created_by = cache.creator(raw.create_pc);
+  for (std::uintptr_t pc : raw.pcs) {
+    const std::vector<Frame>& fs = cache.frames(pc);
+    g.frames.insert(g.frames.end(), fs.begin(), fs.end());
+  }
+  g.stack_available = raw.stack_available;
+  g.abandoned = raw.abandoned;
+  return g;
+}
+
+void append_frame_lines(std::string& out, const Frame& f) {
+  char offset[32];
+  std::snprintf(offset, sizeof offset, " +0x%zx\n", static_cast<std::size_t>(f.offset));
+  out += f.file.empty() ? "?" : f.file;
+  out += ':';
+  out += std::to_string(f.line);
+  out += offset;
+}
+
+// The PCs a record's frames were found at (inlined frames share one): its stack's identity.
+std::vector<std::uintptr_t> stack_pcs(const Goroutine& g) {
+  std::vector<std::uintptr_t> pcs;
+  for (const Frame& f : g.frames) {
+    if (pcs.empty() || pcs.back() != f.pc) pcs.push_back(f.pc);
+  }
+  return pcs;
+}
+
+// Go's debug=1 profile text: "N @ 0x.. 0x..", then "#\t0xPC\tfunc+0xoff\tfile:line" per frame.
+// Goroutines group by stack and state; the state is shown as a pprof label.
+void write_grouped(std::ostream& out, const std::vector<Goroutine>& records) {
+  using Key = std::pair<std::vector<std::uintptr_t>, std::string>;
+  struct Group {
+    std::size_t count = 0;
+    const Goroutine* representative = nullptr;
+  };
+  std::map<Key, Group> groups;
+  for (const Goroutine& g : records) {
+    Group& group = groups[{stack_pcs(g), g.status()}];
+    if (group.count++ == 0) group.representative = &g;
+  }
+  std::vector<const std::pair<const Key, Group>*> order;
+  for (const auto& entry : groups) order.push_back(&entry);
+  std::stable_sort(order.begin(), order.end(),
+                   [](auto* a, auto* b) { return a->second.count > b->second.count; });
+  out << "goroutine profile: total " << records.size() << "\n";
+  char buf[64];
+  for (const auto* entry : order) {
+    out << entry->second.count << " @";
+    for (std::uintptr_t pc : entry->first.first) {
+      std::snprintf(buf, sizeof buf, " %#zx", static_cast<std::size_t>(pc));
+      out << buf;
+    }
+    out << "\n# labels: {\"state\":\"" << entry->first.second << "\"}\n";
+    for (const Frame& f : entry->second.representative->frames) {
+      std::snprintf(buf, sizeof buf, "#\t%#zx\t", static_cast<std::size_t>(f.pc));
+      out << buf << f.function;
+      std::snprintf(buf, sizeof buf, "+0x%zx\t", static_cast<std::size_t>(f.offset));
+      out << buf << (f.file.empty() ? "?" : f.file) << ':' << f.line << "\n";
+    }
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+std::vector<RawGoroutine> snapshot_raw() {
+  std::vector<G*> all;
+  detail::registry_for_each([](G* g, void* arg) { static_cast<std::vector<G*>*>(arg)->push_back(g); },
+                            &all);
+  const G* self = detail::current_g();
+  std::uint64_t live = detail::live_generation();
+  std::vector<RawGoroutine> raws;
+  raws.reserve(all.size());
+  for (G* g : all) {
+    RawGoroutine raw;
+    if (!read_goroutine(g, live, self, raw)) continue;
+    if (g == self) {
+      raw.pcs = capture_stack(0);
+      raw.stack_available = true;
+    }
+    raws.push_back(std::move(raw));
+  }
+  // The caller first, then the live run by id, then abandoned ones: Go's dump order.
+  std::stable_sort(raws.begin(), raws.end(), [self](const RawGoroutine& a, const RawGoroutine& b) {
+    auto key = [self](const RawGoroutine& r) {
+      return std::make_tuple(r.g != self, r.abandoned, r.id);
+    };
+    return key(a) < key(b);
+  });
+  return raws;
+}
+
+std::vector<Goroutine> to_records(const std::vector<RawGoroutine>& raws) {
+  FrameCache cache;
+  std::vector<Goroutine> records;
+  records.reserve(raws.size());
+  for (const RawGoroutine& raw : raws) records.push_back(to_record(raw, cache));
+  return records;
+}
+
+std::string format_frames(const std::vector<Frame>& frames) {
+  std::string out;
+  for (const Frame& f : frames) {
+    out += f.function;
+    out += "(...)\n\t";
+    append_frame_lines(out, f);
+  }
+  return out;
+}
+
+std::string format_goroutine(const Goroutine& g, std::chrono::steady_clock::time_point now) {
+  std::string out = "goroutine " + std::to_string(g.id) + " [" + g.status();
+  if (std::int64_t minutes = g.wait_minutes(now); minutes >= 1) {
+    out += ", " + std::to_string(minutes) + " minutes";
+  }
+  out += "]:\n";
+  if (!g.stack_available) out += "\tgoroutine running on other thread; stack unavailable\n";
+  out += format_frames(g.frames);
+  if (!g.created_by.function.empty()) {
+    out += "created by " + g.created_by.function + " in goroutine " + std::to_string(g.parent_id);
+    out += "\n\t";
+    append_frame_lines(out, g.created_by);
+  }
+  return out;
+}
+
+void write_dump(std::ostream& out, int level, const std::vector<Goroutine>& records) {
+  if (level == 1) {
+    write_grouped(out, records);
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i) out << "\n";
+    out << format_goroutine(records[i], now);
+  }
+}
+
+}  // namespace gocxx::diag
+
+namespace gocxx::debug {
+
+std::vector<Goroutine> goroutines() { return diag::to_records(diag::snapshot_raw()); }
+
+namespace {
+void check_level(int level) {
+  if (level != 1 && level != 2) {
+    throw std::invalid_argument("gocxx::debug::write_goroutines: level must be 1 or 2, got " +
+                                std::to_string(level));
+  }
+}
+}  // namespace
+
+void write_goroutines(std::ostream& out, int level) {
+  check_level(level);
+  diag::write_dump(out, level, goroutines());
+}
+
+void write_goroutines(std::ostream& out, int level, const std::vector<Goroutine>& snapshot) {
+  check_level(level);
+  diag::write_dump(out, level, snapshot);
+}
+
+void write_goroutine(std::ostream& out, const Goroutine& g) {
+  out << diag::format_goroutine(g, std::chrono::steady_clock::now()) << "\n";
+}
+
+}  // namespace gocxx::debug

@@ -1,0 +1,40 @@
+// Goroutine snapshots inside the library: the raw fields read from each G (cheap, taken while
+// goroutines run) and their conversion to debug::Goroutine records (symbolization, slow).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "gocxx/debug.hpp"
+#include "runtime/goroutine.hpp"
+
+namespace gocxx::diag {
+
+struct RawGoroutine {
+  const detail::G* g = nullptr;
+  std::uint64_t id = 0;
+  std::uint64_t parent_id = 0;
+  std::uintptr_t create_pc = 0;
+  debug::GoroutineState state = debug::GoroutineState::runnable;
+  detail::WaitReason wait_reason = detail::WaitReason::kZero;
+  std::int64_t wait_since_ns = 0;
+  std::vector<std::uintptr_t> pcs;  // return addresses, innermost first
+  bool stack_available = false;
+  bool abandoned = false;
+};
+
+// Every G that has not exited (the calling goroutine first), read without stopping anyone.
+std::vector<RawGoroutine> snapshot_raw();
+std::vector<debug::Goroutine> to_records(const std::vector<RawGoroutine>& raws);
+
+// Go's traceback lines for frames: "function(...)\n\tfile:line +0xoff\n" each.
+std::string format_frames(const std::vector<debug::Frame>& frames);
+// Go's traceback text for one goroutine: header, frames, "created by" (no trailing blank line).
+std::string format_goroutine(const debug::Goroutine& g, std::chrono::steady_clock::time_point now);
+// Level 2: tracebacks separated by blank lines; level 1: Go's grouped debug=1 text.
+void write_dump(std::ostream& out, int level, const std::vector<debug::Goroutine>& records);
+
+}  // namespace gocxx::diag
