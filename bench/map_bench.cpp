@@ -18,7 +18,11 @@
 //   one worker per P. churn90: 90% loads, the rest half deletes and half stores of random keys
 //   (so about half the keys are present and stores keep inserting new ones). The map is
 //   primed before timing (a range(), which promotes Map's dirty table, as Go's Range does).
-//   Reported as ops/s. Besides the three gocxx maps: TBB's concurrent_hash_map and libcuckoo.
+//   Reported as ops/s. Besides the four gocxx maps: TBB's concurrent_hash_map and libcuckoo.
+//
+// The gocxx maps: Map, ShardedMap, RWMutexMap (sync_map.hpp) and ConcurrentMap
+// (concurrent_map.hpp).
+#include <gocxx/concurrent_map.hpp>
 #include <gocxx/gocxx.hpp>
 #include <gocxx/sync_map.hpp>
 
@@ -117,6 +121,7 @@ Nanos run_parallel(i64 n, Body body) {
 using GMap = gocxx::sync::Map<i64, i64>;
 using GSharded = gocxx::sync::ShardedMap<i64, i64>;
 using GRWMutex = gocxx::sync::RWMutexMap<i64, i64>;
+using GConcurrent = gocxx::sync::ConcurrentMap<i64, i64>;
 
 // ---- Go's map_bench_test.go ----------------------------------------------------------------
 
@@ -493,6 +498,8 @@ void report_qps(const char* workload, const char* map, double ns) {
         report_ns(#NAME, "ShardedMap", measure(NAME<GSharded>));   \
       if (selected("RWMutexMap"))                                  \
         report_ns(#NAME, "RWMutexMap", measure(NAME<GRWMutex>));   \
+      if (selected("ConcurrentMap"))                               \
+        report_ns(#NAME, "ConcurrentMap", measure(NAME<GConcurrent>)); \
     }                                                              \
   }
 
@@ -509,6 +516,7 @@ std::function<void()> mqps_workload(const char* name, int pct, bool churn) {
     one("Map", mqps_fn<GMap>(pct, churn));
     one("ShardedMap", mqps_fn<GSharded>(pct, churn));
     one("RWMutexMap", mqps_fn<GRWMutex>(pct, churn));
+    one("ConcurrentMap", mqps_fn<GConcurrent>(pct, churn));
 #ifdef GOCXX_BENCH_HAVE_TBB
     one("tbb_concurrent_hash_map", mqps_fn<TbbMap>(pct, churn));
 #endif

@@ -12,9 +12,8 @@
 
 #include <gocxx/context.hpp>
 
-namespace gocxx::time::detail {
-std::size_t timers_pending();  // src/runtime/timer.cpp: timers in the heap
-}  // namespace gocxx::time::detail
+#include "runtime/timer.hpp"
+
 
 using namespace std::chrono_literals;
 using gocxx::test::run_with;

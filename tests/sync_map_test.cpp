@@ -1,19 +1,22 @@
 #include "test_util.hpp"
 
-// Tests for gocxx::sync::Map, ShardedMap and RWMutexMap (include/gocxx/sync_map.hpp).
+// Tests for gocxx::sync::Map, ShardedMap and RWMutexMap (include/gocxx/sync_map.hpp) and
+// ConcurrentMap (include/gocxx/concurrent_map.hpp).
 //
-//   * API semantics, for all three maps (typed tests), from plain threads and goroutines.
+//   * API semantics, for all four maps (typed tests), from plain threads and goroutines.
 //   * Go's map_reference_test idea: random operation sequences applied to each map and to a
 //     mutex-protected std::map must give identical results (>= 10^5 sequences per map in a
 //     release build).
 //   * Linearizability-style concurrent checks: per-key monotonic versions, CAS counters, swap
 //     chains, load_or_store agreement, with several goroutines on all Ps.
-//   * The race boundaries of the read + dirty design (a load racing a promotion, a store to an
-//     expunged entry racing dirty creation, delete during range, clear during everything),
-//     each as a targeted stress test of Map, under both reclamation modes.
+//   * The race boundaries of the two lock-free maps, under both reclamation modes: for Map a
+//     load racing a promotion, a store to an expunged entry racing dirty creation; for
+//     ConcurrentMap the same workloads race bucket moves (resizes); for both, delete during
+//     range and clear during everything. Versions stay monotonic across resizes (all maps).
 //   * Reclamation: every value is destroyed exactly once, never while a reader holds it
 //     (ASan), including values retired by threads that exited.
 
+#include <gocxx/concurrent_map.hpp>
 #include <gocxx/sync_map.hpp>
 
 #include <algorithm>
@@ -27,11 +30,13 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
 
 using gocxx::go;
+using gocxx::sync::ConcurrentMap;
 using gocxx::sync::Map;
 using gocxx::sync::RWMutexMap;
 using gocxx::sync::ShardedMap;
@@ -75,7 +80,8 @@ template <class M>
 class MapApi : public ::testing::Test {};
 
 using StringMaps = ::testing::Types<Map<std::string, int>, ShardedMap<std::string, int>,
-                                    RWMutexMap<std::string, int>, ShardedMap<std::string, int, 7>>;
+                                    RWMutexMap<std::string, int>, ShardedMap<std::string, int, 7>,
+                                    ConcurrentMap<std::string, int>>;
 TYPED_TEST_SUITE(MapApi, StringMaps);
 
 template <class M>
@@ -184,6 +190,57 @@ TYPED_TEST(MapApi, RangeCallbackMayUseTheMap) {
   EXPECT_EQ(contents(m).size(), 5u);
 }
 
+// API misuse the compiler must reject, checked for every map: compare_and_swap and
+// compare_and_delete need a V with ==, and a map cannot be copied (no copy could be atomic).
+// Every other operation works with such a V.
+struct NoEq {
+  int v;
+};
+
+template <class M, class V2>
+struct WithValue;
+template <class K, class V, class H, class E, class V2>
+struct WithValue<Map<K, V, H, E>, V2> {
+  using type = Map<K, V2, H, E>;
+};
+template <class K, class V, std::size_t S, class H, class E, class V2>
+struct WithValue<ShardedMap<K, V, S, H, E>, V2> {
+  using type = ShardedMap<K, V2, S, H, E>;
+};
+template <class K, class V, class H, class E, class V2>
+struct WithValue<RWMutexMap<K, V, H, E>, V2> {
+  using type = RWMutexMap<K, V2, H, E>;
+};
+template <class K, class V, class H, class E, class V2>
+struct WithValue<ConcurrentMap<K, V, H, E>, V2> {
+  using type = ConcurrentMap<K, V2, H, E>;
+};
+
+template <class M, class V>
+concept HasCompareOps = requires(M& m, const std::string& k, const V& v) {
+  m.compare_and_swap(k, v, v);
+  m.compare_and_delete(k, v);
+};
+
+TYPED_TEST(MapApi, MisuseIsRejectedAtCompileTime) {
+  using NoEqMap = typename WithValue<TypeParam, NoEq>::type;
+  static_assert(HasCompareOps<TypeParam, int>);
+  static_assert(!HasCompareOps<NoEqMap, NoEq>, "compare ops must require V ==");
+  static_assert(!std::is_copy_constructible_v<TypeParam> && !std::is_copy_assignable_v<TypeParam>);
+  NoEqMap m;
+  m.store("a", NoEq{1});
+  EXPECT_EQ(m.load("a")->v, 1);
+  EXPECT_EQ(m.swap("a", NoEq{2})->v, 1);
+  EXPECT_TRUE(m.load_or_store("a", NoEq{3}).second);
+  EXPECT_EQ(m.load_and_delete("a")->v, 2);
+  EXPECT_FALSE(m.load("a").has_value());
+  m.store("b", NoEq{4});
+  m.erase("b");
+  int n = 0;
+  m.range([&](const std::string&, const NoEq&) { return ++n, true; });
+  EXPECT_EQ(n, 0);
+}
+
 TYPED_TEST(MapApi, WorksInsideGoroutines) {
   run_with(2, [] {
     TypeParam m;
@@ -255,12 +312,18 @@ struct Tracked {
   bool operator==(const Tracked& o) const { return v == o.v; }
 };
 
-TEST(MapReclamation, EveryValueIsDestroyedExactlyOnce) {
+template <class M>
+class MapReclamation : public ::testing::Test {};
+using TrackedMaps = ::testing::Types<Map<int, Tracked>, ConcurrentMap<int, Tracked>,
+                                     ShardedMap<int, Tracked>, RWMutexMap<int, Tracked>>;
+TYPED_TEST_SUITE(MapReclamation, TrackedMaps);
+
+TYPED_TEST(MapReclamation, EveryValueIsDestroyedExactlyOnce) {
   g_live = 0;
   g_bad = 0;
   run_with(stress_procs(), [] {
-    auto m = std::make_unique<Map<int, Tracked>>();
-    auto m2 = std::make_unique<Map<int, Tracked>>();
+    auto m = std::make_unique<TypeParam>();
+    auto m2 = std::make_unique<TypeParam>();
     parallel(6, [&](int g) {
       Rng rng(g + 1);
       for (int i = 0; i < scaled(30000); ++i) {
@@ -307,11 +370,17 @@ TEST(MapReclamation, EveryValueIsDestroyedExactlyOnce) {
   EXPECT_EQ(EpochDomain::global().pending(), 0u);
 }
 
-TEST(MapReclamation, RetirementsOfExitedThreadsAreFreed) {
+// The maps that retire values through the epoch domain.
+template <class M>
+class EpochMapReclamation : public ::testing::Test {};
+using EpochTrackedMaps = ::testing::Types<Map<int, Tracked>, ConcurrentMap<int, Tracked>>;
+TYPED_TEST_SUITE(EpochMapReclamation, EpochTrackedMaps);
+
+TYPED_TEST(EpochMapReclamation, RetirementsOfExitedThreadsAreFreed) {
   g_live = 0;
   g_bad = 0;
   {
-    Map<int, Tracked> m;
+    TypeParam m;
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&m, t] {
@@ -547,7 +616,8 @@ std::string apply_calls(M& m, const std::vector<Call>& calls) {
 template <class M>
 class MapReference : public ::testing::Test {};
 using IntValueMaps = ::testing::Types<Map<std::string, int>, ShardedMap<std::string, int>,
-                                      RWMutexMap<std::string, int>>;
+                                      RWMutexMap<std::string, int>,
+                                      ConcurrentMap<std::string, int>>;
 TYPED_TEST_SUITE(MapReference, IntValueMaps);
 
 TYPED_TEST(MapReference, RandomSequencesMatchStdMap) {
@@ -588,7 +658,8 @@ template <class M>
 class MapConcurrent : public ::testing::Test {};
 using Int64Maps = ::testing::Types<Map<std::int64_t, std::int64_t>,
                                    ShardedMap<std::int64_t, std::int64_t>,
-                                   RWMutexMap<std::int64_t, std::int64_t>>;
+                                   RWMutexMap<std::int64_t, std::int64_t>,
+                                   ConcurrentMap<std::int64_t, std::int64_t>>;
 TYPED_TEST_SUITE(MapConcurrent, Int64Maps);
 
 // Writers increment per-key counters with CAS; readers see each key's value never decrease;
@@ -687,6 +758,75 @@ TYPED_TEST(MapConcurrent, OwnedKeysHaveMonotonicVersions) {
   EXPECT_EQ(violations.load(), 0);
 }
 
+// Owned keys with monotonic versions while another goroutine keeps adding keys, so that
+// ConcurrentMap doubles its table (about 13 times) and Map keeps promoting and re-creating
+// dirty while the versions change: readers (loads and ranges) must never see a version go
+// backwards, every owner's swap must return its previous version, and nothing added is lost.
+TYPED_TEST(MapConcurrent, VersionsStayMonotonicWhileTheMapGrows) {
+  constexpr int kOwners = 2, kKeysPerOwner = 32, kReaders = 2;
+  constexpr std::int64_t kGrowBase = 1 << 20;
+  const int kGrowKeys = scaled(200000);
+  std::atomic<long> violations{0};
+  std::atomic<int> writers_left{kOwners + 1};
+  run_with(stress_procs(), [&] {
+    TypeParam m;
+    parallel(kOwners + 1 + kReaders, [&](int g) {
+      if (g == kOwners) {  // the grower
+        for (int i = 0; i < kGrowKeys; ++i) {
+          m.store(kGrowBase + i, i);
+          if (i % 256 == 0) gocxx::yield();
+        }
+        writers_left.fetch_sub(1);
+        return;
+      }
+      if (g < kOwners) {
+        std::array<std::int64_t, kKeysPerOwner> ver{};
+        for (int round = 0; writers_left.load(std::memory_order_relaxed) > kOwners || round < 2;
+             ++round) {
+          for (int j = 0; j < kKeysPerOwner; ++j) {
+            const std::int64_t k = g * kKeysPerOwner + j;
+            auto old = m.swap(k, ver[j] + 1);
+            if (ver[j] == 0 ? old.has_value() : old != ver[j]) violations.fetch_add(1);
+            ++ver[j];
+          }
+          gocxx::yield();
+        }
+        writers_left.fetch_sub(1);
+        return;
+      }
+      Rng rng(g);
+      std::array<std::int64_t, kOwners * kKeysPerOwner> last{};
+      while (writers_left.load(std::memory_order_relaxed) > 0) {
+        for (int i = 0; i < 128; ++i) {
+          const int k = int(rng.below(kOwners * kKeysPerOwner));
+          auto v = m.load(k);
+          if (v.has_value() ? *v < last[k] : last[k] != 0) violations.fetch_add(1);
+          if (v) last[k] = *v;
+        }
+        if (rng.below(8) == 0) {
+          m.range([&](const std::int64_t& k, const std::int64_t& v) {
+            if (k < kOwners * kKeysPerOwner) {
+              if (v < last[k]) violations.fetch_add(1);
+              last[k] = v;
+            } else if (v != k - kGrowBase) {
+              violations.fetch_add(1);
+            }
+            return true;
+          });
+        }
+        gocxx::yield();
+      }
+    });
+    for (int i = 0; i < kGrowKeys; ++i) {
+      ASSERT_EQ(m.load(kGrowBase + i), i) << "grown key " << i;
+    }
+    std::int64_t n = 0;
+    m.range([&](const std::int64_t&, const std::int64_t&) { return ++n, true; });
+    EXPECT_EQ(n, kGrowKeys + kOwners * kKeysPerOwner);
+  });
+  EXPECT_EQ(violations.load(), 0);
+}
+
 // Many goroutines load_or_store the same fresh keys: all agree on one winner per key, and
 // exactly one of them stored.
 TYPED_TEST(MapConcurrent, LoadOrStoreHasOneWinner) {
@@ -717,24 +857,54 @@ TYPED_TEST(MapConcurrent, LoadOrStoreHasOneWinner) {
   });
 }
 
-// ---- the race boundaries of the read + dirty design (Map only) -------------------------------
+// ---- the race boundaries of the lock-free maps (Map, ConcurrentMap) --------------------------
 
-class MapRaces : public ::testing::TestWithParam<bool> {
- protected:
-  EpochDomain& domain() { return GetParam() ? EpochDomain::global() : EpochDomain::fenced(); }
+// The two lock-free maps, each under both reclamation modes.
+struct MapKind {
+  template <class K, class V>
+  using M = Map<K, V>;
+  static constexpr const char* kName = "Map";
 };
-INSTANTIATE_TEST_SUITE_P(Reclamation, MapRaces, ::testing::Values(true, false),
-                         [](const auto& info) { return info.param ? "membarrier" : "fenced"; });
+struct ConcurrentMapKind {
+  template <class K, class V>
+  using M = ConcurrentMap<K, V>;
+  static constexpr const char* kName = "ConcurrentMap";
+};
+template <class Kind, bool kMembarrier>
+struct Raced {
+  template <class K, class V>
+  using M = typename Kind::template M<K, V>;
+  static EpochDomain& domain() {
+    return kMembarrier ? EpochDomain::global() : EpochDomain::fenced();
+  }
+  static std::string name() {
+    return std::string(Kind::kName) + (kMembarrier ? "_membarrier" : "_fenced");
+  }
+};
+struct RacedName {
+  template <class T>
+  static std::string GetName(int) {
+    return T::name();
+  }
+};
+
+template <class P>
+class MapRaces : public ::testing::Test {};
+using RacedMaps = ::testing::Types<Raced<MapKind, true>, Raced<MapKind, false>,
+                                   Raced<ConcurrentMapKind, true>, Raced<ConcurrentMapKind, false>>;
+TYPED_TEST_SUITE(MapRaces, RacedMaps, RacedName);
 
 // A load racing a promotion: a writer keeps adding keys (each lands in dirty, and the readers'
 // misses keep promoting dirty to read); a key published as stored must always be found, with
-// its value, whether the reader sees the old read table, the new one, or goes to dirty.
-TEST_P(MapRaces, LoadRacingPromotion) {
+// its value, whether the reader sees the old read table, the new one, or goes to dirty. For
+// ConcurrentMap the same writer keeps doubling the table: loads race bucket moves and follow
+// MOVED buckets into the table being filled.
+TYPED_TEST(MapRaces, LoadRacingPromotion) {
   const int kKeys = scaled(150000);
   std::atomic<int> stored{0};
   std::atomic<long> lost{0}, wrong{0};
   run_with(stress_procs(), [&] {
-    Map<std::int64_t, std::int64_t> m(domain());
+    typename TypeParam::template M<std::int64_t, std::int64_t> m(TypeParam::domain());
     parallel(5, [&](int g) {
       if (g == 0) {
         for (int k = 0; k < kKeys; ++k) {
@@ -783,14 +953,15 @@ TEST_P(MapRaces, LoadRacingPromotion) {
 // the first new-key store expunges them while it copies read into dirty, and concurrent stores
 // to the deleted keys either CAS nil -> value first (and are copied into dirty) or find the
 // entry expunged and unexpunge it under the lock. No store may be lost, before or after the
-// next promotion.
-TEST_P(MapRaces, StoreToExpungedEntryRacingDirtyCreation) {
+// next promotion. (ConcurrentMap: stores to deleted keys racing the insert of a new key into
+// the same small table, and the overflow buckets it adds.)
+TYPED_TEST(MapRaces, StoreToExpungedEntryRacingDirtyCreation) {
   constexpr int kKeys = 64, kStorers = 3;
   const int kRounds = scaled(3000);
   std::atomic<long> lost{0};
   run_with(stress_procs(), [&] {
     for (int round = 0; round < kRounds; ++round) {
-      Map<int, int> m(domain());
+      typename TypeParam::template M<int, int> m(TypeParam::domain());
       for (int k = 0; k < kKeys; ++k) m.store(k, -1);
       m.range([](const int&, const int&) { return true; });  // promote: read complete
       for (int k = 0; k < kKeys; ++k) m.erase(k);              // nil in read
@@ -829,13 +1000,13 @@ TEST_P(MapRaces, StoreToExpungedEntryRacingDirtyCreation) {
 // and must be visited exactly once; volatile keys are deleted and re-stored constantly and
 // must be visited at most once; every value is a multiple of its key. Some ranges delete the
 // key they are visiting and store others from inside f.
-TEST_P(MapRaces, DeleteDuringRange) {
+TYPED_TEST(MapRaces, DeleteDuringRange) {
   constexpr std::int64_t kStable = 200, kVolatile = 200;
   const int kRanges = scaled(1000);
   std::atomic<long> bad{0};
   std::atomic<bool> stop{false};
   run_with(stress_procs(), [&] {
-    Map<std::int64_t, std::int64_t> m(domain());
+    typename TypeParam::template M<std::int64_t, std::int64_t> m(TypeParam::domain());
     for (std::int64_t k = 1; k <= kStable + kVolatile; ++k) m.store(k, k);
     WaitGroup writers;
     writers.add(3);
@@ -881,11 +1052,11 @@ TEST_P(MapRaces, DeleteDuringRange) {
 
 // clear() racing loads, stores, deletes and ranges: whole tables are retired while readers
 // and rangers still hold them. Values are always multiples of their keys.
-TEST_P(MapRaces, ClearDuringEverything) {
+TYPED_TEST(MapRaces, ClearDuringEverything) {
   const int kOps = scaled(60000);
   std::atomic<long> bad{0};
   run_with(stress_procs(), [&] {
-    Map<std::int64_t, std::int64_t> m(domain());
+    typename TypeParam::template M<std::int64_t, std::int64_t> m(TypeParam::domain());
     parallel(6, [&](int g) {
       Rng rng(g + 31);
       for (int i = 0; i < kOps; ++i) {

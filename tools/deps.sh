@@ -3,7 +3,10 @@
 gocxx_install_deps() {
   local packages=(cmake ninja-build g++ pkg-config libboost-context-dev libdw-dev
                   libgtest-dev libbenchmark-dev
-                  libtbb-dev libcuckoo-dev "$@")  # the last two: map_bench's references
+                  gdb  # the gdb extension's test (tests/gdb_test.sh)
+                  libtbb-dev libcuckoo-dev  # map_bench's references
+                  golang-go  # `go tool pprof` for the pprof profile test (zlib1g-dev: via libdw-dev)
+                  "$@")
   local missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

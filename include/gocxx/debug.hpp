@@ -57,6 +57,15 @@ void write_goroutines(std::ostream& out, int level);
 // The same for records already taken (a filtered or saved snapshot).
 void write_goroutines(std::ostream& out, int level, const std::vector<Goroutine>& snapshot);
 
+// Go's goroutine profile (pprof.Lookup("goroutine").WriteTo(w, 0)) in pprof's profile.proto
+// format, gzip-compressed as Go's is unless gzip is false; `go tool pprof` reads it without the
+// binary (locations are symbolized here). Sample type goroutine/count, one sample per distinct
+// stack and state, with the string label "state" = Goroutine::status() ("chan send", "running",
+// ...). Throws std::runtime_error if the stream or zlib fails. See docs/diagnostics.md.
+void write_goroutine_profile(std::ostream& out, bool gzip = true);
+void write_goroutine_profile(std::ostream& out, const std::vector<Goroutine>& snapshot,
+                             bool gzip = true);
+
 // Go's traceback text for one goroutine (header, frames, "created by"), followed by a blank line.
 void write_goroutine(std::ostream& out, const Goroutine& g);
 

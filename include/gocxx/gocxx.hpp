@@ -2,6 +2,7 @@
 #pragma once
 
 #include "gocxx/chan.hpp"
+#include "gocxx/concurrent_map.hpp"
 #include "gocxx/context.hpp"
 #include "gocxx/defer.hpp"
 #include "gocxx/errgroup.hpp"

@@ -175,8 +175,7 @@ Goroutine to_record(const RawGoroutine& raw, FrameCache& cache) {
     g.wait_since = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(raw.wait_since_ns));
   }
   g.parent_id = raw.parent_id;
-  // The main goroutine has no creator to show, as in Go.
-  if (!(raw.id == 1 && raw.parent_id == 0)) g.created_by = cache.creator(raw.create_pc);
+  if (!is_run_main(raw.id, raw.parent_id)) g.created_by = cache.creator(raw.create_pc);
   for (std::uintptr_t pc : raw.pcs) {
     const std::vector<Frame>& fs = cache.frames(pc);
     g.frames.insert(g.frames.end(), fs.begin(), fs.end());

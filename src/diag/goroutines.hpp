@@ -26,6 +26,11 @@ struct RawGoroutine {
   bool abandoned = false;
 };
 
+// gocxx::run's main goroutine: like Go's, it has no "created by" to show.
+inline bool is_run_main(std::uint64_t id, std::uint64_t parent_id) {
+  return id == 1 && parent_id == 0;
+}
+
 // Every G that has not exited (the calling goroutine first), read without stopping anyone.
 std::vector<RawGoroutine> snapshot_raw();
 std::vector<debug::Goroutine> to_records(const std::vector<RawGoroutine>& raws);

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <unordered_map>
 
 namespace gocxx::diag {
 
@@ -78,11 +79,22 @@ class Symbolizer {
   std::vector<Frame> lookup(std::uintptr_t pc, bool return_address) {
     std::lock_guard lk(lock_);
     if (!dwfl_) open();
+    // Dumps ask for the same few PCs over and over; DWARF scope lookups are the slow part.
+    std::uintptr_t key = pc * 2 + return_address;
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    std::vector<Frame> frames = lookup_uncached(pc, return_address);
+    cache_.emplace(key, frames);
+    return frames;
+  }
+
+ private:
+  std::vector<Frame> lookup_uncached(std::uintptr_t pc, bool return_address) {
     std::uintptr_t lookup_pc = return_address ? pc - 1 : pc;
     Dwfl_Module* module = dwfl_ ? dwfl_addrmodule(dwfl_, lookup_pc) : nullptr;
     if (!module && dwfl_) {
       // A library loaded since we last looked: re-read the process map once.
       dwfl_end(dwfl_);
+      cache_.clear();
       open();
       module = dwfl_ ? dwfl_addrmodule(dwfl_, lookup_pc) : nullptr;
     }
@@ -256,6 +268,7 @@ class Symbolizer {
   std::mutex lock_;
   Dwfl* dwfl_ = nullptr;
   bool attached_ = false;
+  std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
   UnwindTarget target_{};
 };
 

@@ -117,7 +117,7 @@ std::string other_goroutines() {
     if (G* g = current_g()) {
       self.id = g->id;
       self.parent_id = g->parent_id;
-      self.created_by = diag::creator_frame(g->create_pc);
+      if (!diag::is_run_main(g->id, g->parent_id)) self.created_by = diag::creator_frame(g->create_pc);
       out += diag::format_goroutine(self, std::chrono::steady_clock::now());
     } else {
       out += "thread [running]:\n" + diag::format_frames(self.frames);

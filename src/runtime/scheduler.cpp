@@ -9,6 +9,7 @@
 // operations, so at least one of them sees the other.
 #include "scheduler.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,9 +22,11 @@
 #include <shared_mutex>
 #include <string>
 
+#include "diag/sigquit.hpp"
 #include "futex.hpp"
 #include "gocxx/defer.hpp"
 #include "registry.hpp"
+#include "timer.hpp"
 
 namespace gocxx::detail {
 
@@ -127,9 +130,11 @@ void start_m(Runtime* rt, P* p, bool spinning) {
     if (spinning) rt->nmspinning.fetch_sub(1, std::memory_order_seq_cst);
     return;
   }
+  ++rt->m_wakeups;
   M* m = rt->idle_ms;
   if (m) {
     rt->idle_ms = m->idle_next;
+    --rt->nmidle;
     lk.unlock();
     m->next_p = p;
     m->spinning = spinning;
@@ -167,15 +172,67 @@ void reset_spinning(M* m) {
   }
 }
 
+// ---- deadlock detection (Go's checkdead) -----------------------------------------------------
+
+std::atomic<int> g_internal_threads{0};
+
+// ThreadSanitizer runs a background thread of its own in every process.
+#ifdef GOCXX_TSAN
+constexpr int kSanitizerThreads = 1;
+#else
+constexpr int kSanitizerThreads = 0;
+#endif
+
+int process_threads() {
+  // Field 20 of /proc/self/stat; the command name before it may contain spaces, so count
+  // from the closing parenthesis.
+  char buf[1024];
+  int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');
+  for (int field = 2; p && field < 20; ++field) p = std::strchr(p + 1, ' ');
+  return p ? std::atoi(p + 1) : -1;
+}
+
+// Called by the last M to go idle, with no goroutine queued. The program is deadlocked if
+// nothing can ever make a goroutine runnable again: no timer pending (sleep, Timer, Ticker,
+// after_func), no M inside blocking() (they are not idle), and no thread in the process that
+// is not gocxx's own (a plain thread could still send or close). Timers are checked without
+// rt->lock (the timer thread takes it while firing), so the verdict is confirmed afterwards:
+// any M woken or G queued meanwhile cancels it.
+void check_dead(Runtime* rt, std::uint64_t wakeups_seen) {
+  if (time::detail::timers_pending() != 0) return;
+  if (process_threads() != g_internal_threads.load() + kSanitizerThreads) return;
+  std::lock_guard lk(rt->lock);
+  if (rt->stopping || rt->m_wakeups != wakeups_seen ||
+      rt->nmidle != static_cast<int>(rt->ms.size()) ||
+      rt->global_size.load(std::memory_order_relaxed) != 0 ||
+      rt->main_done.load(std::memory_order_relaxed) != 0) {
+    return;
+  }
+  fatal_with_dump("fatal error: all goroutines are asleep - deadlock!");
+}
+
 // Parks the M until start_m hands it a P. Returns false when the runtime is stopping.
 bool stop_m(M* m) {
   Runtime* rt = m->rt;
+  bool last_awake = false;
+  std::uint64_t wakeups = 0;
   {
     std::lock_guard lk(rt->lock);
     if (rt->stopping) return false;
     m->idle_next = rt->idle_ms;
     rt->idle_ms = m;
+    ++rt->nmidle;
+    last_awake = rt->nmidle == static_cast<int>(rt->ms.size()) &&
+                 rt->global_size.load(std::memory_order_relaxed) == 0;
+    wakeups = rt->m_wakeups;
   }
+  if (last_awake) check_dead(rt, wakeups);
   while (m->wake_word.load(std::memory_order_acquire) == 0) futex_wait(m->wake_word, 0);
   m->wake_word.store(0, std::memory_order_relaxed);
   m->p = std::exchange(m->next_p, nullptr);
@@ -518,6 +575,7 @@ void goroutine_entry(fctx::transfer_t t) {
 }
 
 void m_main(M* m) {
+  InternalThread internal;
   tls_m = m;
   m->g0.adopt_current_thread();
   install_overflow_handler_for_thread();
@@ -620,6 +678,7 @@ void shutdown(Runtime* rt) {
       futex_wake(m->wake_word, 1);
     }
     rt->idle_ms = nullptr;
+    rt->nmidle = 0;
   }
   for (M* m : to_join) m->thread.join();
   {
@@ -762,8 +821,12 @@ bool spawn_if_running(void* closure, const ClosureOps& ops) {
   return true;
 }
 
+InternalThread::InternalThread() { g_internal_threads.fetch_add(1); }
+InternalThread::~InternalThread() { g_internal_threads.fetch_sub(1); }
+
 int run_main(void* closure, const ClosureOps& ops, const Options& options) {
   if (options.procs < 0) throw std::invalid_argument("gocxx::run: Options::procs must be >= 0");
+  InternalThread waiting_in_run;
   auto* rt = new Runtime;
   rt->generation = g_generation.fetch_add(1) + 1;
   rt->nprocs = options.procs > 0 ? options.procs : default_procs();
@@ -780,6 +843,7 @@ int run_main(void* closure, const ClosureOps& ops, const Options& options) {
   }
   install_overflow_handler_for_thread();
   install_terminate_handler();
+  diag::install_sigquit_from_env();
   Runtime* none = nullptr;
   if (!g_runtime.compare_exchange_strong(none, rt, std::memory_order_acq_rel)) {
     delete rt;

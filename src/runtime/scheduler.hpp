@@ -75,6 +75,8 @@ struct Runtime {
   P* idle_ps = nullptr;
   M* idle_ms = nullptr;
   std::vector<std::unique_ptr<M>> ms;
+  int nmidle = 0;                 // Ms asleep in stop_m
+  std::uint64_t m_wakeups = 0;    // bumped whenever start_m wakes or makes an M (checkdead)
   bool stopping = false;
 
   std::atomic<int> npidle{0};
@@ -100,6 +102,17 @@ void ready(G* g);
 void gopark(G* g, WaitReason reason, void (*unlock)(void*), void* arg);
 // Puts the running goroutine at the back of the run queue and runs something else.
 void goyield(G* g);
+
+// Marks the calling thread as one of gocxx's own (an M, the timer thread, a diagnostics
+// thread, the thread waiting in run()) for its lifetime. Deadlock detection counts the
+// process's threads: any thread that is not gocxx's own could still send, so none may exist.
+class InternalThread {
+ public:
+  InternalThread();
+  ~InternalThread();
+  InternalThread(const InternalThread&) = delete;
+  InternalThread& operator=(const InternalThread&) = delete;
+};
 
 // Panics with Go's message on the calling goroutine (or thread).
 [[noreturn]] void throw_panic(const char* message);

@@ -15,6 +15,7 @@
 #include "gocxx/time.hpp"
 #include "futex.hpp"
 #include "scheduler.hpp"
+#include "timer.hpp"
 
 namespace gocxx::time::detail {
 
@@ -65,9 +66,11 @@ class TimerQueue {
     return was_pending;
   }
 
+  // Timers in the heap, plus an after_func being handed to its goroutine right now (the
+  // lock is released for that, and deadlock detection must not see a gap).
   std::size_t pending() {
     std::lock_guard lk(lock_);
-    return heap_.size();
+    return heap_.size() + handing_off_;
   }
 
  private:
@@ -166,12 +169,14 @@ class TimerQueue {
       case TimerState::kFunc: {
         std::function<void()> f = t->func;
         timer_release(t);
+        ++handing_off_;
         lk.unlock();
         if (!gocxx::detail::spawn_if_running(
                 &f, gocxx::detail::closure_ops_for<std::function<void()>>)) {
           std::thread(std::move(f)).detach();  // no gocxx::run active: a thread stands in
         }
         lk.lock();
+        --handing_off_;
         return;
       }
     }
@@ -194,6 +199,7 @@ class TimerQueue {
   }
 
   void serve() {
+    gocxx::detail::InternalThread internal;
     std::unique_lock lk(lock_);
     for (;;) {
       if (heap_.empty()) {
@@ -215,6 +221,7 @@ class TimerQueue {
   std::atomic<std::uint32_t> wake_word_{0};
   std::vector<TimerState*> heap_;
   bool thread_started_ = false;
+  int handing_off_ = 0;  // after_func timers between the heap and their goroutine
 };
 
 TimerQueue& queue() {
