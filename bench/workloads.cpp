@@ -4,6 +4,7 @@
 //   workloads <name> [target-ms]
 //
 // prints one or more machine-readable lines "<row> <unit> <value>".
+#include <gocxx/debug.hpp>
 #include <gocxx/gocxx.hpp>
 
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
 #include <string>
 
 namespace {
@@ -237,6 +239,28 @@ void park1m() {
   std::printf("park1m_rss B/goroutine %.1f\n", double(rss1 - rss0) / kCount);
 }
 
+// dump100k: 100k goroutines parked on a channel; time a full text dump (Go's debug=2) and a
+// goroutine profile (profile.proto, gzipped) of them. Mirrors dump100k in workloads.go.
+void dump100k() {
+  constexpr std::int64_t kCount = 100000;
+  gocxx::Chan<Empty> gate;
+  gocxx::sync::WaitGroup ready, exited;
+  parked(kCount, gate, ready, exited);
+  gocxx::time::sleep(std::chrono::milliseconds(10));  // let the last ones reach the receive
+  auto time_ms = [](auto write) {
+    std::ostringstream out;
+    auto start = Clock::now();
+    write(out);
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
+  double text = time_ms([](std::ostream& out) { gocxx::debug::write_goroutines(out, 2); });
+  double profile = time_ms([](std::ostream& out) { gocxx::debug::write_goroutine_profile(out); });
+  gate.close();
+  exited.wait();
+  std::printf("dump100k_text ms %.1f\n", text);
+  std::printf("dump100k_profile ms %.1f\n", profile);
+}
+
 // ---- defer cost (the seed's section 3.3) ------------------------------------------------------
 // One call per op to a non-inlined function whose body defers one call of each form. Mirrors
 // deferNoArg/deferArg/deferClosure in workloads.go.
@@ -271,7 +295,7 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: workloads <pingpong|spawn|prodcons0|prodcons100|select2|mutex8|"
-                 "wgadddone|defernoarg|deferarg|deferclosure|mem200k|park1m> [target-ms]\n");
+                 "wgadddone|defernoarg|deferarg|deferclosure|mem200k|park1m|dump100k> [target-ms]\n");
     return 2;
   }
   if (argc > 2) {
@@ -298,6 +322,8 @@ int main(int argc, char** argv) {
     gocxx::run(mem200k);
   } else if (name == "park1m") {
     gocxx::run(park1m);
+  } else if (name == "dump100k") {
+    gocxx::run(dump100k);
   } else {
     std::fprintf(stderr, "unknown workload: %s\n", name.c_str());
     return 2;

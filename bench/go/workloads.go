@@ -8,9 +8,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -276,6 +278,28 @@ func park1m() {
 	fmt.Printf("park1m_rss B/goroutine %.1f\n", float64(rss1-rss0)/count)
 }
 
+// dump100k: 100k goroutines parked on a channel; time a full text dump (debug=2) and a
+// goroutine profile (profile.proto, gzipped) of them. Mirrors dump100k in workloads.cpp.
+func dump100k() {
+	const count = 100000
+	gate := make(chan struct{})
+	var ready, exited sync.WaitGroup
+	parked(count, gate, &ready, &exited)
+	time.Sleep(10 * time.Millisecond) // let the last ones reach the receive
+	timeMs := func(debug int) float64 {
+		var buf bytes.Buffer
+		start := time.Now()
+		pprof.Lookup("goroutine").WriteTo(&buf, debug)
+		return float64(time.Since(start).Nanoseconds()) / 1e6
+	}
+	text := timeMs(2)
+	profile := timeMs(0)
+	close(gate)
+	exited.Wait()
+	fmt.Printf("dump100k_text ms %.1f\n", text)
+	fmt.Printf("dump100k_profile ms %.1f\n", profile)
+}
+
 // ---- defer cost (the seed's section 3.3); mirrors defer_*_once in workloads.cpp ----
 
 var sink int64
@@ -309,7 +333,7 @@ func deferclosure(n int) time.Duration { return timeCalls(n, deferClosureOnce) }
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: workloads <pingpong|spawn|prodcons0|prodcons100|select2|mutex8|wgadddone|defernoarg|deferarg|deferclosure|mem200k|park1m> [target-ms]")
+		fmt.Fprintln(os.Stderr, "usage: workloads <pingpong|spawn|prodcons0|prodcons100|select2|mutex8|wgadddone|defernoarg|deferarg|deferclosure|mem200k|park1m|dump100k> [target-ms]")
 		os.Exit(2)
 	}
 	if len(os.Args) > 2 {
@@ -340,6 +364,8 @@ func main() {
 		mem200k()
 	case name == "park1m":
 		park1m()
+	case name == "dump100k":
+		dump100k()
 	default:
 		fmt.Fprintln(os.Stderr, "unknown workload:", name)
 		os.Exit(2)

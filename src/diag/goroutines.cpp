@@ -52,6 +52,8 @@ namespace {
 
 constexpr std::size_t kMaxFrames = 100;  // Go's traceback limit
 
+void append_frame_lines(std::string& out, const Frame& f);
+
 // Words of memory that may be changing under us (a runnable G's saved context): read without
 // the sanitizers, since a racing read is expected and its result is validated afterwards.
 [[gnu::no_sanitize_address, gnu::no_sanitize_thread]] std::uintptr_t racy_word(const void* p) {
@@ -154,6 +156,11 @@ class FrameCache {
     if (it == frames_.end()) it = frames_.emplace(pc, user_frames({pc})).first;
     return it->second;
   }
+  const std::string& frames_text(std::uintptr_t pc) {
+    auto it = texts_.find(pc);
+    if (it == texts_.end()) it = texts_.emplace(pc, format_frames(frames(pc))).first;
+    return it->second;
+  }
   const Frame& creator(std::uintptr_t create_pc) {
     auto it = creators_.find(create_pc);
     if (it == creators_.end()) it = creators_.emplace(create_pc, creator_frame(create_pc)).first;
@@ -163,9 +170,11 @@ class FrameCache {
  private:
   std::unordered_map<std::uintptr_t, std::vector<Frame>> frames_;
   std::unordered_map<std::uintptr_t, Frame> creators_;
+  std::unordered_map<std::uintptr_t, std::string> texts_;
 };
 
-Goroutine to_record(const RawGoroutine& raw, FrameCache& cache) {
+// Everything but the frames.
+Goroutine to_record_shell(const RawGoroutine& raw, FrameCache& cache) {
   Goroutine g;
   g.id = raw.id;
   g.state = raw.state;
@@ -176,12 +185,17 @@ Goroutine to_record(const RawGoroutine& raw, FrameCache& cache) {
   }
   g.parent_id = raw.parent_id;
   if (!is_run_main(raw.id, raw.parent_id)) g.created_by = cache.creator(raw.create_pc);
+  g.stack_available = raw.stack_available;
+  g.abandoned = raw.abandoned;
+  return g;
+}
+
+Goroutine to_record(const RawGoroutine& raw, FrameCache& cache) {
+  Goroutine g = to_record_shell(raw, cache);
   for (std::uintptr_t pc : raw.pcs) {
     const std::vector<Frame>& fs = cache.frames(pc);
     g.frames.insert(g.frames.end(), fs.begin(), fs.end());
   }
-  g.stack_available = raw.stack_available;
-  g.abandoned = raw.abandoned;
   return g;
 }
 
@@ -203,33 +217,26 @@ std::vector<std::uintptr_t> stack_pcs(const Goroutine& g) {
   return pcs;
 }
 
+struct Group {
+  std::size_t count = 0;
+  Goroutine representative;
+};
+
 // Go's debug=1 profile text: "N @ 0x.. 0x..", then "#\t0xPC\tfunc+0xoff\tfile:line" per frame.
 // Goroutines group by stack and state; the state is shown as a pprof label.
-void write_grouped(std::ostream& out, const std::vector<Goroutine>& records) {
-  using Key = std::pair<std::vector<std::uintptr_t>, std::string>;
-  struct Group {
-    std::size_t count = 0;
-    const Goroutine* representative = nullptr;
-  };
-  std::map<Key, Group> groups;
-  for (const Goroutine& g : records) {
-    Group& group = groups[{stack_pcs(g), g.status()}];
-    if (group.count++ == 0) group.representative = &g;
-  }
-  std::vector<const std::pair<const Key, Group>*> order;
-  for (const auto& entry : groups) order.push_back(&entry);
-  std::stable_sort(order.begin(), order.end(),
-                   [](auto* a, auto* b) { return a->second.count > b->second.count; });
-  out << "goroutine profile: total " << records.size() << "\n";
+void write_grouped(std::ostream& out, std::size_t total, std::vector<Group> groups) {
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const Group& a, const Group& b) { return a.count > b.count; });
+  out << "goroutine profile: total " << total << "\n";
   char buf[64];
-  for (const auto* entry : order) {
-    out << entry->second.count << " @";
-    for (std::uintptr_t pc : entry->first.first) {
+  for (const Group& group : groups) {
+    out << group.count << " @";
+    for (std::uintptr_t pc : stack_pcs(group.representative)) {
       std::snprintf(buf, sizeof buf, " %#zx", static_cast<std::size_t>(pc));
       out << buf;
     }
-    out << "\n# labels: {\"state\":\"" << entry->first.second << "\"}\n";
-    for (const Frame& f : entry->second.representative->frames) {
+    out << "\n# labels: {\"state\":\"" << group.representative.status() << "\"}\n";
+    for (const Frame& f : group.representative.frames) {
       std::snprintf(buf, sizeof buf, "#\t%#zx\t", static_cast<std::size_t>(f.pc));
       out << buf << f.function;
       std::snprintf(buf, sizeof buf, "+0x%zx\t", static_cast<std::size_t>(f.offset));
@@ -237,6 +244,19 @@ void write_grouped(std::ostream& out, const std::vector<Goroutine>& records) {
     }
     out << "\n";
   }
+}
+
+// Groups items by (stack, status); make(item) builds the record shown for a new group.
+template <class T, class Key, class Make>
+std::vector<Group> group_by(const std::vector<T>& items, Key key, Make make) {
+  std::map<std::pair<std::vector<std::uintptr_t>, std::string>, std::size_t> index;
+  std::vector<Group> groups;
+  for (const T& item : items) {
+    auto [it, fresh] = index.emplace(key(item), groups.size());
+    if (fresh) groups.push_back({0, make(item)});
+    ++groups[it->second].count;
+  }
+  return groups;
 }
 
 }  // namespace
@@ -286,14 +306,15 @@ std::string format_frames(const std::vector<Frame>& frames) {
   return out;
 }
 
-std::string format_goroutine(const Goroutine& g, std::chrono::steady_clock::time_point now) {
+std::string format_with_frames(const Goroutine& g, const std::string& frames_text,
+                               std::chrono::steady_clock::time_point now) {
   std::string out = "goroutine " + std::to_string(g.id) + " [" + g.status();
   if (std::int64_t minutes = g.wait_minutes(now); minutes >= 1) {
     out += ", " + std::to_string(minutes) + " minutes";
   }
   out += "]:\n";
   if (!g.stack_available) out += "\tgoroutine running on other thread; stack unavailable\n";
-  out += format_frames(g.frames);
+  out += frames_text;
   if (!g.created_by.function.empty()) {
     out += "created by " + g.created_by.function + " in goroutine " + std::to_string(g.parent_id);
     out += "\n\t";
@@ -302,15 +323,48 @@ std::string format_goroutine(const Goroutine& g, std::chrono::steady_clock::time
   return out;
 }
 
+std::string format_goroutine(const Goroutine& g, std::chrono::steady_clock::time_point now) {
+  return format_with_frames(g, format_frames(g.frames), now);
+}
+
 void write_dump(std::ostream& out, int level, const std::vector<Goroutine>& records) {
   if (level == 1) {
-    write_grouped(out, records);
+    auto key = [](const Goroutine& g) { return std::make_pair(stack_pcs(g), g.status()); };
+    write_grouped(out, records.size(), group_by(records, key, [](const Goroutine& g) { return g; }));
     return;
   }
   auto now = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (i) out << "\n";
     out << format_goroutine(records[i], now);
+  }
+}
+
+// The same from raw snapshots, symbolizing each distinct PC once and never building the full
+// records: what keeps a dump of 100k goroutines well under a second.
+void write_dump(std::ostream& out, int level, const std::vector<RawGoroutine>& raws) {
+  FrameCache cache;
+  if (level == 1) {
+    // By the PCs that have user frames: the runtime frames below a park differ with the path
+    // the switch took, and Go's grouping ignores them too.
+    auto key = [&cache](const RawGoroutine& r) {
+      std::vector<std::uintptr_t> visible;
+      for (std::uintptr_t pc : r.pcs) {
+        if (!cache.frames(pc).empty()) visible.push_back(pc);
+      }
+      return std::make_pair(std::move(visible), to_record_shell(r, cache).status());
+    };
+    auto make = [&cache](const RawGoroutine& r) { return to_record(r, cache); };
+    write_grouped(out, raws.size(), group_by(raws, key, make));
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  std::string frames;
+  for (std::size_t i = 0; i < raws.size(); ++i) {
+    frames.clear();
+    for (std::uintptr_t pc : raws[i].pcs) frames += cache.frames_text(pc);
+    if (i) out << "\n";
+    out << format_with_frames(to_record_shell(raws[i], cache), frames, now);
   }
 }
 
@@ -331,7 +385,7 @@ void check_level(int level) {
 
 void write_goroutines(std::ostream& out, int level) {
   check_level(level);
-  diag::write_dump(out, level, goroutines());
+  diag::write_dump(out, level, diag::snapshot_raw());
 }
 
 void write_goroutines(std::ostream& out, int level, const std::vector<Goroutine>& snapshot) {

@@ -41,5 +41,6 @@ std::string format_frames(const std::vector<debug::Frame>& frames);
 std::string format_goroutine(const debug::Goroutine& g, std::chrono::steady_clock::time_point now);
 // Level 2: tracebacks separated by blank lines; level 1: Go's grouped debug=1 text.
 void write_dump(std::ostream& out, int level, const std::vector<debug::Goroutine>& records);
+void write_dump(std::ostream& out, int level, const std::vector<RawGoroutine>& raws);
 
 }  // namespace gocxx::diag
