@@ -101,6 +101,7 @@ std::string other_goroutines() {
 [[noreturn]] void write_and_exit(const std::string& report) {
   static std::mutex one_report;
   one_report.lock();
+  std::fflush(stdout);  // what the program printed before the crash is not lost (Go's is unbuffered)
   std::fputs(report.c_str(), stderr);
   std::fflush(stderr);
   std::_Exit(2);
