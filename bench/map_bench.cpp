@@ -379,6 +379,18 @@ const i64 kQpsKeys = [] {
   return env != nullptr ? std::atoll(env) : i64{100000};
 }();
 
+// MAP_BENCH_QPS_SCRAMBLE=1 (an experiment; the tables use plain keys) replaces key k by
+// k * an odd constant, a bijection. libstdc++'s std::hash<int64_t> is the identity, so the
+// plain keys 0..n-1 give std::unordered_map-based maps (RWMutexMap, ShardedMap) a locality
+// that random keys do not have; Go's maps hash with a random seed either way.
+const bool kQpsScramble = [] {
+  const char* env = std::getenv("MAP_BENCH_QPS_SCRAMBLE");
+  return env != nullptr && env[0] == '1';
+}();
+inline i64 qps_key(i64 k) {
+  return kQpsScramble ? i64(std::uint64_t(k) * 0x9E3779B97F4A7C15ull) : k;
+}
+
 // xorshift64*, the same generator as bench/go/maps.
 struct Rng {
   std::uint64_t s;
@@ -444,14 +456,14 @@ template <class M>
 Nanos mqps(i64 n, int read_pct, bool churn) {
   auto m = std::make_unique<M>();
   for (i64 k = 0; k < kQpsKeys; ++k) {
-    if (!churn || k % 2 == 0) Ops<M>::store(*m, k, k);
+    if (!churn || k % 2 == 0) Ops<M>::store(*m, qps_key(k), k);
   }
   Ops<M>::prime(*m);
   Nanos d = run_parallel(n, [&](int id, PB& pb) {
     Rng rng{0x9E3779B97F4A7C15ull * std::uint64_t(id + 1)};
     while (pb.next()) {
       const std::uint64_t r = rng.next();
-      const i64 k = i64(((r >> 32) * std::uint64_t(kQpsKeys)) >> 32);
+      const i64 k = qps_key(i64(((r >> 32) * std::uint64_t(kQpsKeys)) >> 32));
       const int pct = int(((r & 0xffff) * 100) >> 16);
       if (pct < read_pct) {
         Ops<M>::load(*m, k);

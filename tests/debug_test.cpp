@@ -78,6 +78,16 @@ std::string text_of(const Goroutine& g) {
   return out.str();
 }
 
+// The paragraph of `text` (blank-line separated) that starts with `prefix`; std::regex recurses
+// per character, so tests match one paragraph rather than a whole dump.
+std::string paragraph(const std::string& text, const std::string& prefix) {
+  std::size_t at = text.rfind(prefix, 0) == 0 ? 0 : text.find("\n" + prefix);
+  if (at == std::string::npos) return "";
+  if (at != 0) ++at;
+  std::size_t end = text.find("\n\n", at);
+  return text.substr(at, end == std::string::npos ? std::string::npos : end - at + 1);
+}
+
 std::string dump(int level) {
   std::ostringstream out;
   gocxx::debug::write_goroutines(out, level);
@@ -120,41 +130,45 @@ TEST(Goroutines, RecordsNameStateWaitReasonFramesAndCreator) {
   });
 }
 
+// The dumps are taken inside the run; std::regex (recursive per character) then matches them
+// on the test thread's large stack rather than a goroutine's.
 TEST(Goroutines, Level2IsGoTracebackFormat) {
-  run_with(2, [] {
+  std::string text, id;
+  run_with(2, [&] {
     gocxx::Chan<int> ch;
     std::atomic<int> after{0};
-    std::string id = std::to_string(spawn_sender(ch, after));
-    std::string text = dump(2);
-    std::regex block("goroutine " + id +
-                     R"( \[chan send\]:\n(?:[^\n]+\(\.\.\.\)\n\t[^\n]+:\d+ \+0x[0-9a-f]+\n)*)"
-                     R"([^\n]*blocked_sender\(\.\.\.\)\n\t[^\n]*debug_test\.cpp:\d+ \+0x[0-9a-f]+\n)"
-                     R"((?:[^\n]+\(\.\.\.\)\n\t[^\n]+:\d+ \+0x[0-9a-f]+\n)*)"
-                     R"(created by [^\n]*spawn_sender in goroutine 1\n\t[^\n]*debug_test\.cpp:\d+ \+0x[0-9a-f]+\n)");
-    EXPECT_TRUE(std::regex_search(text, block)) << text;
-    EXPECT_EQ(text.rfind("goroutine 1 [running]:\n", 0), 0u) << text;
+    id = std::to_string(spawn_sender(ch, after));
+    text = dump(2);
     ch.recv();
     gocxx::test::join_goroutines();
   });
+  std::regex block("goroutine " + id +
+                   R"( \[chan send\]:\n(?:[^\n]+\(\.\.\.\)\n\t[^\n]+:\d+ \+0x[0-9a-f]+\n)*)"
+                   R"([^\n]*blocked_sender\(\.\.\.\)\n\t[^\n]*debug_test\.cpp:\d+ \+0x[0-9a-f]+\n)"
+                   R"((?:[^\n]+\(\.\.\.\)\n\t[^\n]+:\d+ \+0x[0-9a-f]+\n)*)"
+                   R"(created by [^\n]*spawn_sender in goroutine 1\n\t[^\n]*debug_test\.cpp:\d+ \+0x[0-9a-f]+\n)");
+  EXPECT_TRUE(std::regex_search(paragraph(text, "goroutine " + id + " ["), block)) << text;
+  EXPECT_EQ(text.rfind("goroutine 1 [running]:\n", 0), 0u) << text;
 }
 
 TEST(Goroutines, Level1GroupsIdenticalStacksWithCounts) {
-  run_with(2, [] {
+  constexpr int kSenders = 5;
+  std::string text;
+  run_with(2, [&] {
     gocxx::Chan<int> ch;
     std::atomic<int> after{0};
-    constexpr int kSenders = 5;
     for (int i = 0; i < kSenders; ++i) spawn_sender(ch, after);
-    std::string text = dump(1);
-    EXPECT_EQ(text.rfind("goroutine profile: total " + std::to_string(kSenders + 1) + "\n", 0), 0u)
-        << text;
-    std::regex group(std::to_string(kSenders) +
-                     R"( @( 0x[0-9a-f]+)+\n# labels: \{"state":"chan send"\}\n(#\t0x[0-9a-f]+\t[^\n]+\+0x[0-9a-f]+\t[^\n]+:\d+\n)*)"
-                     R"(#\t0x[0-9a-f]+\t[^\t\n]*blocked_sender\+0x[0-9a-f]+\t[^\n]*debug_test\.cpp:\d+\n)");
-    EXPECT_TRUE(std::regex_search(text, group)) << text;
+    text = dump(1);
     for (int i = 0; i < kSenders; ++i) ch.recv();
     gocxx::test::join_goroutines();
     EXPECT_EQ(after.load(), kSenders);
   });
+  EXPECT_EQ(text.rfind("goroutine profile: total " + std::to_string(kSenders + 1) + "\n", 0), 0u)
+      << text;
+  std::regex group(std::to_string(kSenders) +
+                   R"( @( 0x[0-9a-f]+)+\n# labels: \{"state":"chan send"\}\n(#\t0x[0-9a-f]+\t[^\n]+\+0x[0-9a-f]+\t[^\n]+:\d+\n)*)"
+                   R"(#\t0x[0-9a-f]+\t[^\t\n]*blocked_sender\+0x[0-9a-f]+\t[^\n]*debug_test\.cpp:\d+\n)");
+  EXPECT_TRUE(std::regex_search(paragraph(text, std::to_string(kSenders) + " @"), group)) << text;
 }
 
 TEST(Goroutines, BadLevelThrows) {
@@ -262,7 +276,7 @@ TEST(Goroutines, DumpWhileGoroutinesRunAndSwitch) {
 
 TEST(Goroutines, ManyGoroutinesAllListed) {
   run_with(2, [] {
-    constexpr int kCount = 2000;
+    const int kCount = gocxx::test::scaled(2000);
     gocxx::sync::WaitGroup started, release;
     release.add(1);
     started.add(kCount);

@@ -38,6 +38,7 @@ namespace {
 using gocxx::go;
 using gocxx::sync::ConcurrentMap;
 using gocxx::sync::Map;
+using gocxx::sync::NodeEntries;
 using gocxx::sync::RWMutexMap;
 using gocxx::sync::ShardedMap;
 using gocxx::sync::WaitGroup;
@@ -211,9 +212,9 @@ template <class K, class V, class H, class E, class V2>
 struct WithValue<RWMutexMap<K, V, H, E>, V2> {
   using type = RWMutexMap<K, V2, H, E>;
 };
-template <class K, class V, class H, class E, class V2>
-struct WithValue<ConcurrentMap<K, V, H, E>, V2> {
-  using type = ConcurrentMap<K, V2, H, E>;
+template <class K, class V, class H, class E, class L, class V2>
+struct WithValue<ConcurrentMap<K, V, H, E, L>, V2> {
+  using type = ConcurrentMap<K, V2, H, E, L>;
 };
 
 template <class M, class V>
@@ -284,6 +285,41 @@ TEST(ShardedMapTest, ShardSelectionIsFnv1aModShards) {
   for (int n : per_shard) EXPECT_GT(n, 10000 / 32 / 2);
 }
 
+// ConcurrentMap keeps small trivially copyable keys and values in its buckets, anything else
+// in nodes; both layouts must round-trip every bit of a key and a value, including keys and
+// values narrower than the 8-byte words they are stored in.
+TEST(ConcurrentMapTest, EntryLayoutFollowsTheTypes) {
+  static_assert(ConcurrentMap<std::int64_t, std::int64_t>::stores_entries_inline());
+  static_assert(ConcurrentMap<int, const char*>::stores_entries_inline());
+  static_assert(!ConcurrentMap<std::string, int>::stores_entries_inline());
+  static_assert(!ConcurrentMap<std::int64_t, std::array<char, 16>>::stores_entries_inline());
+  static_assert(!ConcurrentMap<std::int64_t, std::int64_t, std::hash<std::int64_t>,
+                               std::equal_to<std::int64_t>, NodeEntries>::stores_entries_inline());
+  struct Small {
+    std::int16_t a;
+    std::uint8_t b;
+    bool operator==(const Small&) const = default;
+  };
+  struct SmallHash {
+    std::size_t operator()(const Small& s) const { return std::size_t(s.a) * 256 + s.b; }
+  };
+  ConcurrentMap<Small, float, SmallHash> m;
+  static_assert(decltype(m)::stores_entries_inline());
+  for (int i = 0; i < 3000; ++i) {
+    m.store(Small{std::int16_t(i - 1500), std::uint8_t(i * 7)}, float(i) * -0.5f);
+  }
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_EQ(m.load(Small{std::int16_t(i - 1500), std::uint8_t(i * 7)}), float(i) * -0.5f);
+  }
+  EXPECT_EQ(m.load(Small{std::int16_t(-1500), 1}), std::nullopt);
+  int n = 0;
+  m.range([&](const Small& k, const float& v) {
+    EXPECT_EQ(v, float(k.a + 1500) * -0.5f);
+    return ++n, true;
+  });
+  EXPECT_EQ(n, 3000);
+}
+
 // ---- values destroyed exactly once ---------------------------------------------------------
 
 std::atomic<long> g_live{0};
@@ -316,6 +352,7 @@ template <class M>
 class MapReclamation : public ::testing::Test {};
 using TrackedMaps = ::testing::Types<Map<int, Tracked>, ConcurrentMap<int, Tracked>,
                                      ShardedMap<int, Tracked>, RWMutexMap<int, Tracked>>;
+static_assert(!ConcurrentMap<int, Tracked>::stores_entries_inline());
 TYPED_TEST_SUITE(MapReclamation, TrackedMaps);
 
 TYPED_TEST(MapReclamation, EveryValueIsDestroyedExactlyOnce) {
@@ -656,10 +693,12 @@ TYPED_TEST(MapReference, LongSequenceMatchesStdMap) {
 
 template <class M>
 class MapConcurrent : public ::testing::Test {};
-using Int64Maps = ::testing::Types<Map<std::int64_t, std::int64_t>,
-                                   ShardedMap<std::int64_t, std::int64_t>,
-                                   RWMutexMap<std::int64_t, std::int64_t>,
-                                   ConcurrentMap<std::int64_t, std::int64_t>>;
+// ConcurrentMap twice: int64 entries are inline by default; NodeEntries forces the node layout.
+using Int64Maps = ::testing::Types<
+    Map<std::int64_t, std::int64_t>, ShardedMap<std::int64_t, std::int64_t>,
+    RWMutexMap<std::int64_t, std::int64_t>, ConcurrentMap<std::int64_t, std::int64_t>,
+    ConcurrentMap<std::int64_t, std::int64_t, std::hash<std::int64_t>,
+                  std::equal_to<std::int64_t>, NodeEntries>>;
 TYPED_TEST_SUITE(MapConcurrent, Int64Maps);
 
 // Writers increment per-key counters with CAS; readers see each key's value never decrease;
@@ -865,10 +904,15 @@ struct MapKind {
   using M = Map<K, V>;
   static constexpr const char* kName = "Map";
 };
-struct ConcurrentMapKind {
+struct ConcurrentMapKind {  // inline entries (int keys and values)
   template <class K, class V>
   using M = ConcurrentMap<K, V>;
   static constexpr const char* kName = "ConcurrentMap";
+};
+struct ConcurrentMapNodesKind {
+  template <class K, class V>
+  using M = ConcurrentMap<K, V, std::hash<K>, std::equal_to<K>, NodeEntries>;
+  static constexpr const char* kName = "ConcurrentMapNodes";
 };
 template <class Kind, bool kMembarrier>
 struct Raced {
@@ -890,8 +934,10 @@ struct RacedName {
 
 template <class P>
 class MapRaces : public ::testing::Test {};
-using RacedMaps = ::testing::Types<Raced<MapKind, true>, Raced<MapKind, false>,
-                                   Raced<ConcurrentMapKind, true>, Raced<ConcurrentMapKind, false>>;
+using RacedMaps =
+    ::testing::Types<Raced<MapKind, true>, Raced<MapKind, false>, Raced<ConcurrentMapKind, true>,
+                     Raced<ConcurrentMapKind, false>, Raced<ConcurrentMapNodesKind, true>,
+                     Raced<ConcurrentMapNodesKind, false>>;
 TYPED_TEST_SUITE(MapRaces, RacedMaps, RacedName);
 
 // A load racing a promotion: a writer keeps adding keys (each lands in dirty, and the readers'

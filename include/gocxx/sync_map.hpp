@@ -27,8 +27,9 @@
 // on one thread. Values and keys removed from a Map are destroyed later, on whichever thread
 // reclaims them (as a garbage collector would), and never while a reader can still see them.
 //
-// docs/maps.md describes the designs, the memory orderings and the reclamation scheme, and
-// gives measurements and a decision tree for choosing between the three.
+// docs/maps.md describes the designs, the memory orderings and the reclamation scheme
+// (detail/epoch.hpp, shared with ConcurrentMap in concurrent_map.hpp), and gives measurements
+// and a decision tree for choosing between these three and ConcurrentMap.
 #pragma once
 
 #include <algorithm>

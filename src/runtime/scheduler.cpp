@@ -23,6 +23,8 @@
 #include <string>
 
 #include "diag/sigquit.hpp"
+#include "diag/watchdog.hpp"
+#include "diag/trace.hpp"
 #include "futex.hpp"
 #include "gocxx/defer.hpp"
 #include "registry.hpp"
@@ -521,6 +523,7 @@ void prepare_to_run(M* m, G* g) {
   g->m = m;
   m->curg = g;
   ++m->p->schedtick;
+  if (diag::tracing()) [[unlikely]] diag::trace_go_start(g, m->p);
 }
 
 void execute(M* m, G* g) {
@@ -540,6 +543,7 @@ void switch_away(G* g, SwitchRequest* req, bool exiting = false) {
   M* m = g->m;
   P* p = m->p;
   Transfer x{m, g, req};
+  if (diag::tracing()) [[unlikely]] diag::trace_go_stop(g, p, req->kind);
   G* next = nullptr;
   if (p && (p->schedtick + 1) % kGlobalCheckInterval != 0 &&
       !m->rt->stopping_flag.load(std::memory_order_relaxed)) {
@@ -634,7 +638,8 @@ G* make_goroutine(Runtime* rt, P* p, void* closure, const ClosureOps& ops, std::
   g->m = nullptr;
   g->context.saved = nullptr;  // made by prepare_to_run on first execution
   g->status.store(kRunnable, std::memory_order_release);
-  rt->live_goroutines.fetch_add(1, std::memory_order_relaxed);
+  std::int64_t live = rt->live_goroutines.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (diag::tracing()) [[unlikely]] diag::trace_go_create(g, p, live);
   return g;
 }
 
@@ -750,6 +755,7 @@ void ready(G* g) {
     Runtime* rt = m->rt;
     if (g->generation != rt->generation) return;
     cas_status(g, kWaiting, kRunnable);
+    if (diag::tracing()) [[unlikely]] diag::trace_go_unblock(g, m);
     local_put(rt, m->p, g, true);
     wakep(rt);
     return;
@@ -758,6 +764,7 @@ void ready(G* g) {
   Runtime* rt = current_runtime();
   if (!rt || g->generation != rt->generation) return;  // abandoned by an earlier run
   cas_status(g, kWaiting, kRunnable);
+  if (diag::tracing()) [[unlikely]] diag::trace_go_unblock(g, m);
   global_put(rt, g);
   wakep(rt);
 }
@@ -844,17 +851,20 @@ int run_main(void* closure, const ClosureOps& ops, const Options& options) {
   install_overflow_handler_for_thread();
   install_terminate_handler();
   diag::install_sigquit_from_env();
+  diag::start_watchdog_from_env();
   Runtime* none = nullptr;
   if (!g_runtime.compare_exchange_strong(none, rt, std::memory_order_acq_rel)) {
     delete rt;
     throw std::logic_error("gocxx::run: a run is already active in this process");
   }
+  diag::trace_run_begin();  // GOCXX_TRACE
 
   G* main_g = make_goroutine(rt, nullptr, closure, ops, rt->stack_size,
                              reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)));
   global_put(rt, main_g);
   wakep(rt);
   while (rt->main_done.load(std::memory_order_acquire) == 0) futex_wait(rt->main_done, 0);
+  diag::trace_run_end();  // a trace covers at most one run
   shutdown(rt);
   return 0;
 }
@@ -911,6 +921,7 @@ void enter_blocking() {
     p = std::exchange(m->p, nullptr);
   }
   g->status.store(kSyscall, std::memory_order_release);
+  if (diag::tracing()) [[unlikely]] diag::trace_go_stop(g, p, diag::kTraceStopBlocking);
   hand_off_p(rt, p);
 }
 
@@ -929,6 +940,7 @@ void exit_blocking() {
   if (p) {
     m->p = p;
     g->status.store(kRunning, std::memory_order_release);
+    if (diag::tracing()) [[unlikely]] diag::trace_go_start(g, p);
     return;
   }
   // No P free: queue this goroutine and let the M go idle; another M resumes it.
