@@ -432,6 +432,24 @@ TYPED_TEST(EpochMapReclamation, RetirementsOfExitedThreadsAreFreed) {
   EXPECT_EQ(g_live.load(), 0);
 }
 
+// Tables retired by growth are large: they must be freed after a few more writes even when
+// nothing else is retired (inline entries update in place), not after 1024 more retirements.
+TEST(EpochMapReclamationTest, RetiredTablesAreFreedWithoutMoreRetirements) {
+  EpochDomain::global().drain();
+  const std::uint64_t before = EpochDomain::global().epoch();
+  std::thread([before] {
+    ConcurrentMap<std::int64_t, std::int64_t> m;
+    static_assert(decltype(m)::stores_entries_inline());
+    for (std::int64_t k = 0; k < 20000; ++k) m.store(k, k);  // about 10 doublings
+    for (int i = 0; i < 200; ++i) m.store(i, -i);  // updates in place: retire nothing
+    // The epoch advances only while something is pending: tables were retired...
+    EXPECT_GT(EpochDomain::global().epoch(), before);
+    // ... and none is left (without the large-retirement retry, all 10 would be).
+    EXPECT_EQ(EpochDomain::global().pending(), 0u) << "old tables still pending";
+    for (int i = 0; i < 200; ++i) ASSERT_EQ(m.load(i), -i);
+  }).join();
+}
+
 // The reclamation scheme on its own, in both modes: readers dereference a shared pointer that
 // writers keep replacing and retiring. ASan reports any premature free; the canary catches it
 // in a release build when the memory has been reused.

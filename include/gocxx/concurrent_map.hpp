@@ -60,9 +60,9 @@
 //   bucket continue in table->next, so neither waits for the resize; once every bucket is
 //   MOVED the new table is published in table_ and the old one retired. clear() is the same
 //   walk into a fresh empty table, dropping the entries instead of copying them.
-// * Tables of 2 MiB and more are 2 MiB-aligned and advised MADV_HUGEPAGE: a lookup then
-//   costs no TLB miss for the bucket (it matters: a random line of a 4 MiB table costs a page
-//   walk per lookup otherwise, and on some VMs every kernel entry flushes the TLB).
+// * Tables of 2 MiB and more are 2 MiB-aligned and advised MADV_HUGEPAGE, so that the bucket
+//   access of a lookup needs no page walk (a random line of a 4 MiB table in 4 KiB pages is a
+//   TLB miss per lookup).
 //
 // ---- Invariants ------------------------------------------------------------------------------
 //
@@ -936,10 +936,14 @@ class ConcurrentMap {
     retire_table<false>(t);
   }
 
+  // A large retirement: the epoch domain retries it every few writes instead of waiting for
+  // 1024 more retirements, which an inline map in steady state never makes.
   template <bool kEntries>
   void retire_table(Table* t) {
-    domain_.retire(detail::EpochDomain::local_record_of(domain_), t,
-                   [](void* p) { Table::template destroy<kEntries>(static_cast<Table*>(p)); });
+    domain_.retire(
+        detail::EpochDomain::local_record_of(domain_), t,
+        [](void* p) { Table::template destroy<kEntries>(static_cast<Table*>(p)); },
+        /*large=*/true);
   }
 
   detail::EpochDomain& domain_;

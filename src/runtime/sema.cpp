@@ -1,4 +1,5 @@
-// Go's runtime semaphore and notify list (sema.go), one instance per sync primitive.
+// Go's runtime semaphore and notify list (sema.go): a Sema holds only its count; its waiters
+// wait in a process-wide table keyed by its address, as in Go.
 #include "gocxx/detail/sema.hpp"
 
 #include "park.hpp"
@@ -17,45 +18,79 @@ bool Sema::try_acquire() {
   return false;
 }
 
+namespace {
+
+// Go's semtable: the waiters of every Sema live here, in a root chosen by the Sema's address,
+// not in the Sema. A release publishes the count in the object and from then on touches only
+// its root and the (parked, so alive) waiter: the object may already be gone, because the
+// goroutine that takes the count can return and destroy it at once (a WaitGroup on a waiter's
+// stack, a Mutex freed by its last holder).
+struct SemaRoot {
+  Lock lock;
+  WaitList waiters;                      // of every Sema hashing here; Waiter::elem = the Sema
+  std::atomic<std::uint32_t> nwait{0};   // waiters queued (or about to queue) here
+};
+constexpr std::size_t kSemaRoots = 251;  // prime, as Go's semTabSize
+SemaRoot g_sema_roots[kSemaRoots];
+
+SemaRoot& root_for(const Sema* sema) {
+  return g_sema_roots[(reinterpret_cast<std::uintptr_t>(sema) >> 3) % kSemaRoots];
+}
+
+// The first waiter queued for `sema` (FIFO, or the front for a requeued LIFO waiter).
+Waiter* pop_waiter_for(SemaRoot& root, const Sema* sema) {
+  for (Waiter* w = root.waiters.first(); w; w = w->next) {
+    if (w->elem == sema) {
+      waitq_remove(root.waiters, w);
+      return w;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void Sema::acquire(bool lifo, WaitReason reason) {
   if (try_acquire()) return;
   Parker& self = current_parker();
+  SemaRoot& root = root_for(this);
   for (;;) {
-    lock_.lock();
+    root.lock.lock();
     // Announce ourselves before re-checking, so a release between the check and the park
     // sees nwait > 0 and takes the slow path that wakes us.
-    nwait_.fetch_add(1, std::memory_order_seq_cst);
+    root.nwait.fetch_add(1, std::memory_order_seq_cst);
     if (try_acquire()) {
-      nwait_.fetch_sub(1, std::memory_order_relaxed);
-      lock_.unlock();
+      root.nwait.fetch_sub(1, std::memory_order_relaxed);
+      root.lock.unlock();
       return;
     }
     Waiter me;
     me.parker = &self;
+    me.elem = this;
     if (lifo) {
-      waitq_push_front(waiters_, &me);
+      waitq_push_front(root.waiters, &me);
     } else {
-      waitq_push_back(waiters_, &me);
+      waitq_push_back(root.waiters, &me);
     }
-    park_unlock(self, reason, lock_);
+    park_unlock(self, reason, root.lock);
     if (me.ticket != 0 || try_acquire()) return;  // handed the count, or won it
     lifo = true;  // woken but beaten to it: wait at the front this time
   }
 }
 
 void Sema::release(bool handoff) {
+  SemaRoot& root = root_for(this);
   count_.fetch_add(1, std::memory_order_seq_cst);
-  if (nwait_.load(std::memory_order_seq_cst) == 0) return;
-  lock_.lock();
-  if (nwait_.load(std::memory_order_relaxed) == 0) {
-    lock_.unlock();
-    return;
-  }
-  Waiter* w = waitq_pop(waiters_);
-  if (w) nwait_.fetch_sub(1, std::memory_order_relaxed);
-  lock_.unlock();
+  // From here on `this` may be destroyed by whoever takes the count, except while a waiter
+  // for it is queued (it cannot return before it is dequeued and woken).
+  if (root.nwait.load(std::memory_order_seq_cst) == 0) return;
+  root.lock.lock();
+  Waiter* w = root.nwait.load(std::memory_order_relaxed) == 0 ? nullptr : pop_waiter_for(root, this);
+  if (w) root.nwait.fetch_sub(1, std::memory_order_relaxed);
+  root.lock.unlock();
   if (!w) return;
   // Starvation mode: pass the count straight to the waiter and let it run next on this P.
+  // Safe to touch the Sema: its waiter is dequeued but still parked.
   if (handoff && try_acquire()) w->ticket = 1;
   bool handed = w->ticket != 0;
   unpark(*w->parker);

@@ -46,7 +46,10 @@ namespace gocxx::sync::detail {
 //   issues membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), which runs a full barrier on every
 //   thread of the process. That makes a pin cost two plain stores.
 // * Retirement is batched per thread: an advance is attempted every kCollectEvery retirements,
-//   so one membarrier (a few microseconds) is amortised over many writes.
+//   so one membarrier (a few microseconds) is amortised over many writes. A *large*
+//   retirement (a whole table) is retried sooner: while one is pending, every kLargeRetry-th
+//   maybe_collect() collects, whether or not more is retired (a map that stops retiring, such
+//   as ConcurrentMap with inline entries in steady state, would otherwise keep its old tables).
 // * Deleters (the destructors of K and V) run outside read sections and outside map locks, at
 //   the end of the operation that triggered the collection.
 //
@@ -72,6 +75,7 @@ struct alignas(128) EpochRecord {
   std::vector<Retired> bag;     // pending retirements, epochs non-decreasing
   std::size_t bag_head = 0;     // bag[0, bag_head) already freed
   std::size_t since_collect = 0;
+  std::uint64_t large_epoch = 0;   // epoch of the last pending large retirement; 0: none
   bool collecting = false;         // a deleter that uses a Map must not collect re-entrantly
   std::vector<Retired> orphan_buf;  // reused: orphans taken by a collection
 };
@@ -83,6 +87,7 @@ inline long membarrier_call(int cmd) {
 class EpochDomain {
  public:
   static constexpr std::size_t kCollectEvery = 1024;
+  static constexpr std::size_t kLargeRetry = 16;
   static constexpr int kMaxDomains = 2;
 
   // The domain every map uses: asymmetric (membarrier) if the kernel supports it and the
@@ -125,17 +130,19 @@ class EpochDomain {
 
   // Retires ptr; deleter(ptr) runs once no reader can hold it. The object must already be
   // unreachable for new readers.
-  void retire(EpochRecord* rec, void* ptr, void (*deleter)(void*)) {
+  void retire(EpochRecord* rec, void* ptr, void (*deleter)(void*), bool large = false) {
     // The unlink must be ordered before the epoch read (see the proof sketch above).
     full_fence();
     rec->bag.push_back(Retired{ptr, deleter, epoch_.load(std::memory_order_acquire)});
     ++rec->since_collect;
+    if (large) rec->large_epoch = rec->bag.back().epoch;
   }
 
   // Frees what the calling thread can free, if enough retirements are pending. Call it outside
   // read sections and outside locks.
   void maybe_collect() {
     EpochRecord* rec = local_record_of(*this);
+    if (rec->large_epoch != 0) rec->since_collect += kCollectEvery / kLargeRetry;
     if (rec->since_collect >= kCollectEvery && rec->depth == 0 && !rec->collecting) {
       collect(rec);
     }
@@ -173,6 +180,7 @@ class EpochDomain {
       const Retired r = rec->bag[rec->bag_head++];
       r.deleter(r.ptr);
     }
+    if (rec->large_epoch != 0 && rec->large_epoch + 2 <= g) rec->large_epoch = 0;  // freed
     if (rec->bag_head == rec->bag.size()) {
       rec->bag.clear();
       rec->bag_head = 0;
@@ -242,6 +250,7 @@ class EpochDomain {
     rec->orphan_buf.shrink_to_fit();
     rec->bag_head = 0;
     rec->since_collect = 0;
+    rec->large_epoch = 0;  // handed to the orphans with the rest
     rec->in_use.store(false, std::memory_order_release);
   }
 

@@ -49,15 +49,14 @@ class Sema {
   // (a waiter that was woken and lost the race goes back to the front, as in Go).
   void acquire(bool lifo, WaitReason reason);
   // Increments the count and wakes one waiter. With `handoff`, the count goes straight to the
-  // woken waiter and the caller yields to it (Mutex starvation mode).
+  // woken waiter and the caller yields to it (Mutex starvation mode). Touches the Sema only
+  // to publish the count (and while a waiter is still parked on it), so the goroutine that
+  // takes the count may destroy the Sema at once.
   void release(bool handoff);
 
  private:
   bool try_acquire();
-  std::atomic<std::uint32_t> count_{0};
-  std::atomic<std::uint32_t> nwait_{0};
-  Lock lock_;
-  WaitList waiters_;
+  std::atomic<std::uint32_t> count_{0};  // the waiters are in sema.cpp's table, by address
 };
 
 // Go's notifyList (sema.go): waiters take a ticket before releasing the user's lock, so a
