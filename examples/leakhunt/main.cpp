@@ -181,12 +181,12 @@ int main(int argc, char** argv) {
       std::ofstream profile(profile_path, std::ios::binary);
       gocxx::debug::write_goroutine_profile(profile);
     }
-    std::printf("   %-34s all goroutines, Go's debug=2 text (also: kill -QUIT <pid>)\n",
+    std::printf("   %-44s all goroutines, Go's debug=2 text (also: kill -QUIT <pid>)\n",
                 dump_path.c_str());
-    std::printf("   %-34s go tool pprof -top %s\n", profile_path.c_str(), profile_path.c_str());
-    std::printf("   %-34s %s\n", "", "go tool pprof -traces / -tagfocus=state=chan");
-    std::printf("   %-34s open in https://ui.perfetto.dev (Open trace file)\n", trace_path.c_str());
-    std::printf("   %-34s gdb -iex 'add-auto-load-safe-path .' ./leakhunt core -> "
+    std::printf("   %-44s go tool pprof -top %s\n", profile_path.c_str(), profile_path.c_str());
+    std::printf("   %-44s %s\n", "", "go tool pprof -traces / -tagfocus=state=chan");
+    std::printf("   %-44s open in https://ui.perfetto.dev (Open trace file)\n", trace_path.c_str());
+    std::printf("   %-44s gdb -iex 'add-auto-load-safe-path .' ./leakhunt core -> "
                 "info goroutines, goroutine N bt\n",
                 "(any core or live process)");
 
