@@ -66,11 +66,9 @@ class TimerQueue {
     return was_pending;
   }
 
-  // Timers in the heap, plus an after_func being handed to its goroutine right now (the
-  // lock is released for that, and deadlock detection must not see a gap).
   std::size_t pending() {
     std::lock_guard lk(lock_);
-    return heap_.size() + handing_off_;
+    return heap_.size();
   }
 
  private:
@@ -169,14 +167,13 @@ class TimerQueue {
       case TimerState::kFunc: {
         std::function<void()> f = t->func;
         timer_release(t);
-        ++handing_off_;
-        lk.unlock();
+        // Spawned with the lock held (timer lock before the scheduler's, as for kSleep), so
+        // that no one sees the timer gone from the heap before its goroutine exists:
+        // deadlock detection reads "no timer pending" and "no goroutine queued" in that order.
         if (!gocxx::detail::spawn_if_running(
                 &f, gocxx::detail::closure_ops_for<std::function<void()>>)) {
           std::thread(std::move(f)).detach();  // no gocxx::run active: a thread stands in
         }
-        lk.lock();
-        --handing_off_;
         return;
       }
     }
@@ -221,7 +218,6 @@ class TimerQueue {
   std::atomic<std::uint32_t> wake_word_{0};
   std::vector<TimerState*> heap_;
   bool thread_started_ = false;
-  int handing_off_ = 0;  // after_func timers between the heap and their goroutine
 };
 
 TimerQueue& queue() {

@@ -5,8 +5,9 @@
 
 namespace gocxx::time::detail {
 
-// Timers that will still fire: those in the heap and an after_func being started. Deadlock
-// detection needs 0; tests count it to prove contexts release their timers.
+// Timers that will still fire (those in the heap; a fired after_func has its goroutine before
+// it leaves the heap). Deadlock detection needs 0; tests count it to prove contexts release
+// their timers.
 std::size_t timers_pending();
 
 }  // namespace gocxx::time::detail
