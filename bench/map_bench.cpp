@@ -26,6 +26,8 @@
 #include <gocxx/gocxx.hpp>
 #include <gocxx/sync_map.hpp>
 
+#include "sizing.hpp"
+
 #ifdef GOCXX_BENCH_HAVE_TBB
 #include <tbb/concurrent_hash_map.h>
 #endif
@@ -47,31 +49,10 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using Nanos = std::chrono::nanoseconds;
+using bench::Nanos;
 using i64 = std::int64_t;
 
-Nanos g_target = std::chrono::milliseconds(400);
-
-// Grows n until one run of f(n) takes at least 1/20 of the target, then does one run sized to
-// last about the target and returns its ns/op (same algorithm as bench/workloads.cpp).
-double measure(const std::function<Nanos(i64)>& f) {
-  const double probe = double(g_target.count()) / 20;
-  i64 n = 1;
-  Nanos d{};
-  for (;;) {
-    d = f(n);
-    if (double(d.count()) >= probe || n >= (i64{1} << 30)) break;
-    i64 next = n * 100;
-    if (d.count() > 0) next = i64(double(n) * probe * 1.2 / double(d.count()));
-    if (next > n * 100) next = n * 100;
-    if (next <= n) next = n + 1;
-    n = next;
-  }
-  n = i64(double(n) * double(g_target.count()) / double(d.count()));
-  if (n < 1) n = 1;
-  d = f(n);
-  return double(d.count()) / double(n);
-}
+using bench::measure;
 
 // testing.PB: hands out iterations in grains from a shared counter.
 class PB {
@@ -578,7 +559,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: map_bench <workload>|list [target-ms]\n");
     return 2;
   }
-  if (argc >= 3) g_target = std::chrono::milliseconds(std::atoll(argv[2]));
+  if (argc >= 3) bench::set_target_from_arg(argv[2]);
   const std::vector<Workload> all = workloads();
   if (std::strcmp(argv[1], "list") == 0) {
     for (const Workload& w : all) std::printf("%s\n", w.name);

@@ -7,6 +7,8 @@
 #include <gocxx/debug.hpp>
 #include <gocxx/gocxx.hpp>
 
+#include "sizing.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -23,34 +25,10 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using Nanos = std::chrono::nanoseconds;
-
-Nanos g_target = std::chrono::milliseconds(400);
+using bench::measure;
+using bench::Nanos;
 
 struct Empty {};
-
-// ---- sizing: Go testing.B style --------------------------------------------------------------
-
-// Grows n until one run of f(n) takes at least 1/20 of the target, then does one run sized to
-// last about the target and returns its ns/op. Same algorithm as measure() in workloads.go.
-double measure(const std::function<Nanos(std::int64_t)>& f) {
-  const double probe = double(g_target.count()) / 20;
-  std::int64_t n = 1;
-  Nanos d{};
-  for (;;) {
-    d = f(n);
-    if (double(d.count()) >= probe || n >= (std::int64_t{1} << 30)) break;
-    std::int64_t next = n * 100;
-    if (d.count() > 0) next = std::int64_t(double(n) * probe * 1.2 / double(d.count()));
-    if (next > n * 100) next = n * 100;
-    if (next <= n) next = n + 1;
-    n = next;
-  }
-  n = std::int64_t(double(n) * double(g_target.count()) / double(d.count()));
-  if (n < 1) n = 1;
-  d = f(n);
-  return double(d.count()) / double(n);
-}
 
 // ---- memory probes (same method as the Go side) ----------------------------------------------
 
@@ -298,15 +276,7 @@ int main(int argc, char** argv) {
                  "wgadddone|defernoarg|deferarg|deferclosure|mem200k|park1m|dump100k> [target-ms]\n");
     return 2;
   }
-  if (argc > 2) {
-    char* end = nullptr;
-    long ms = std::strtol(argv[2], &end, 10);
-    if (end == argv[2] || *end != '\0' || ms <= 0) {
-      std::fprintf(stderr, "bad target-ms: %s\n", argv[2]);
-      return 2;
-    }
-    g_target = std::chrono::milliseconds(ms);
-  }
+  if (argc > 2) bench::set_target_from_arg(argv[2]);
   const std::string name = argv[1];
   const std::map<std::string, std::function<Nanos(std::int64_t)>> timed{
       {"pingpong", pingpong},   {"spawn", spawn},     {"prodcons0", prodcons(0)},

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"gocxxbench/sizing"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -18,40 +19,6 @@ import (
 	"sync"
 	"time"
 )
-
-// ---- sizing: Go testing.B style --------------------------------------------------------------
-
-var target = 400 * time.Millisecond
-
-// measure grows n until one run of f(n) takes at least 1/20 of the target, then does one run
-// sized to last about the target and returns its ns/op.
-func measure(f func(n int) time.Duration) float64 {
-	n := 1
-	var d time.Duration
-	for {
-		d = f(n)
-		if d >= target/20 || n >= 1<<30 {
-			break
-		}
-		next := n * 100
-		if d > 0 {
-			next = int(float64(n) * float64(target/20) * 1.2 / float64(d))
-		}
-		if next > n*100 {
-			next = n * 100
-		}
-		if next <= n {
-			next = n + 1
-		}
-		n = next
-	}
-	n = int(float64(n) * float64(target) / float64(d))
-	if n < 1 {
-		n = 1
-	}
-	d = f(n)
-	return float64(d.Nanoseconds()) / float64(n)
-}
 
 // ---- memory probes (same method as the C++ side) ---------------------------------------------
 
@@ -337,12 +304,7 @@ func main() {
 		os.Exit(2)
 	}
 	if len(os.Args) > 2 {
-		ms, err := strconv.Atoi(os.Args[2])
-		if err != nil || ms <= 0 {
-			fmt.Fprintln(os.Stderr, "bad target-ms:", os.Args[2])
-			os.Exit(2)
-		}
-		target = time.Duration(ms) * time.Millisecond
+		sizing.SetTargetFromArg(os.Args[2])
 	}
 	name := os.Args[1]
 	timed := map[string]func(int) time.Duration{
@@ -359,7 +321,7 @@ func main() {
 	}
 	switch {
 	case timed[name] != nil:
-		fmt.Printf("%s ns/op %.1f\n", name, measure(timed[name]))
+		fmt.Printf("%s ns/op %.1f\n", name, sizing.Measure(timed[name]))
 	case name == "mem200k":
 		mem200k()
 	case name == "park1m":

@@ -123,7 +123,7 @@ void m_main(M* m);
 // means the caller already counted the new M in nmspinning.
 void start_m(Runtime* rt, P* p, bool spinning) {
   std::unique_lock lk(rt->lock);
-  if (rt->stopping) {
+  if (rt->stopping.load(std::memory_order_relaxed)) {
     if (spinning) rt->nmspinning.fetch_sub(1, std::memory_order_seq_cst);
     return;
   }
@@ -210,7 +210,7 @@ void check_dead(Runtime* rt, std::uint64_t wakeups_seen) {
   if (time::detail::timers_pending() != 0) return;
   if (process_threads() != g_internal_threads.load() + kSanitizerThreads) return;
   std::lock_guard lk(rt->lock);
-  if (rt->stopping || rt->m_wakeups != wakeups_seen ||
+  if (rt->stopping.load(std::memory_order_relaxed) || rt->m_wakeups != wakeups_seen ||
       rt->nmidle != static_cast<int>(rt->ms.size()) ||
       rt->global_size.load(std::memory_order_relaxed) != 0 ||
       rt->main_done.load(std::memory_order_relaxed) != 0) {
@@ -226,7 +226,7 @@ bool stop_m(M* m) {
   std::uint64_t wakeups = 0;
   {
     std::lock_guard lk(rt->lock);
-    if (rt->stopping) return false;
+    if (rt->stopping.load(std::memory_order_relaxed)) return false;
     m->idle_next = rt->idle_ms;
     rt->idle_ms = m;
     ++rt->nmidle;
@@ -254,7 +254,8 @@ void hand_off_p(Runtime* rt, P* p) {
     return;
   }
   std::unique_lock lk(rt->lock);
-  if (rt->global_size.load(std::memory_order_relaxed) > 0 && !rt->stopping) {
+  if (rt->global_size.load(std::memory_order_relaxed) > 0 &&
+      !rt->stopping.load(std::memory_order_relaxed)) {
     lk.unlock();
     start_m(rt, p, false);
     return;
@@ -293,7 +294,7 @@ G* steal_work(M* m) {
 G* find_runnable(M* m) {
   Runtime* rt = m->rt;
   for (;;) {
-    if (rt->stopping_flag.load(std::memory_order_acquire)) return nullptr;
+    if (rt->stopping.load(std::memory_order_acquire)) return nullptr;
     P* p = m->p;
 
     // Fairness: now and then take from the global queue even if the local one has work.
@@ -322,7 +323,7 @@ G* find_runnable(M* m) {
     // Nothing to do: release the P and sleep.
     {
       std::unique_lock lk(rt->lock);
-      if (rt->stopping) return nullptr;
+      if (rt->stopping.load(std::memory_order_relaxed)) return nullptr;
       if (G* g = global_get_locked(rt, p, 0)) return g;
       pidle_put_locked(rt, p);
       m->p = nullptr;
@@ -546,7 +547,7 @@ void switch_away(G* g, SwitchRequest* req, bool exiting = false) {
   if (diag::tracing()) [[unlikely]] diag::trace_go_stop(g, p, req->kind);
   G* next = nullptr;
   if (p && (p->schedtick + 1) % kGlobalCheckInterval != 0 &&
-      !m->rt->stopping_flag.load(std::memory_order_relaxed)) {
+      !m->rt->stopping.load(std::memory_order_relaxed)) {
     next = p->runq.pop();
   }
   fctx::transfer_t t;
@@ -668,8 +669,7 @@ void shutdown(Runtime* rt) {
   std::vector<M*> to_join;
   {
     std::lock_guard lk(rt->lock);
-    rt->stopping = true;
-    rt->stopping_flag.store(true, std::memory_order_release);
+    rt->stopping.store(true, std::memory_order_release);
     for (auto& m : rt->ms) {
       if (m->in_blocking) {
         m->thread.detach();  // still inside a blocking call: it releases its ref when done
@@ -935,7 +935,7 @@ void exit_blocking() {
   {
     std::lock_guard lk(rt->lock);
     m->in_blocking = false;
-    if (!rt->stopping) p = pidle_get_locked(rt);
+    if (!rt->stopping.load(std::memory_order_relaxed)) p = pidle_get_locked(rt);
   }
   if (p) {
     m->p = p;

@@ -77,11 +77,11 @@ struct Runtime {
   std::vector<std::unique_ptr<M>> ms;
   int nmidle = 0;                 // Ms asleep in stop_m
   std::uint64_t m_wakeups = 0;    // bumped whenever start_m wakes or makes an M (checkdead)
-  bool stopping = false;
 
   std::atomic<int> npidle{0};
   std::atomic<int> nmspinning{0};
-  std::atomic<bool> stopping_flag{false};
+  // Set once, under `lock`, when run() ends; read under the lock or lock-free by findrunnable.
+  std::atomic<bool> stopping{false};
   std::atomic<std::int64_t> live_goroutines{0};
   std::atomic<GoroutineId> next_goid{1};  // the main goroutine is 1, as in Go
   std::atomic<std::uint32_t> main_done{0};

@@ -15,44 +15,13 @@ package main
 
 import (
 	"fmt"
+	"gocxxbench/sizing"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-var target = 400 * time.Millisecond
-
-// measure: the same sizing as bench/go/workloads.go and bench/map_bench.cpp.
-func measure(f func(n int) time.Duration) float64 {
-	n := 1
-	var d time.Duration
-	for {
-		d = f(n)
-		if d >= target/20 || n >= 1<<30 {
-			break
-		}
-		next := n * 100
-		if d > 0 {
-			next = int(float64(n) * float64(target/20) * 1.2 / float64(d))
-		}
-		if next > n*100 {
-			next = n * 100
-		}
-		if next <= n {
-			next = n + 1
-		}
-		n = next
-	}
-	n = int(float64(n) * float64(target) / float64(d))
-	if n < 1 {
-		n = 1
-	}
-	d = f(n)
-	return float64(d.Nanoseconds()) / float64(n)
-}
 
 // pb: testing.PB's grain scheme.
 type pb struct {
@@ -252,12 +221,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: maps <mqps99|mqps90|mqps50|churn90> [target-ms]")
 		os.Exit(2)
 	}
-	if len(os.Args) >= 3 {
-		ms, err := strconv.Atoi(os.Args[2])
-		if err != nil {
-			panic(err)
-		}
-		target = time.Duration(ms) * time.Millisecond
+	if len(os.Args) > 2 {
+		sizing.SetTargetFromArg(os.Args[2])
 	}
 	var pct int
 	churn := false
@@ -276,7 +241,7 @@ func main() {
 	}
 	w := os.Args[1]
 	report := func(name string, ns float64) { fmt.Printf("%s/%s ops/s %.0f\n", w, name, 1e9/ns) }
-	report("go_sync.Map", measure(mqps(func() qpsMap { return &syncMap{} }, pct, churn)))
-	report("go_RWMutexMap", measure(mqps(func() qpsMap { return newRWMutexMap() }, pct, churn)))
-	report("go_ShardedMap", measure(mqps(func() qpsMap { return newShardedMap() }, pct, churn)))
+	report("go_sync.Map", sizing.Measure(mqps(func() qpsMap { return &syncMap{} }, pct, churn)))
+	report("go_RWMutexMap", sizing.Measure(mqps(func() qpsMap { return newRWMutexMap() }, pct, churn)))
+	report("go_ShardedMap", sizing.Measure(mqps(func() qpsMap { return newShardedMap() }, pct, churn)))
 }
