@@ -3,19 +3,25 @@
 // nil channels, element lifetimes, plain threads, and a many-producer/many-consumer stress.
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "runtime/chan_core.hpp"
 #include "runtime/goroutine.hpp"
 #include "test_util.hpp"
 
 namespace {
 
 using gocxx::Chan;
+using gocxx::RecvChan;
+using gocxx::SendChan;
 using gocxx::test::run_with;
 using gocxx::test::parked_for;
 using gocxx::test::go_until_parked;
@@ -552,6 +558,260 @@ TEST(Chan, HandleOutlivesCreator) {
   });
 }
 
+// ---- directional handles: RecvChan (Go's <-chan T) and SendChan (chan<- T) ---------------------
+
+// What a handle type lets one write; the negative checks are the point (misuse must not compile).
+template <class C>
+concept CanSend = requires(C c, int v) { c.send(v); };
+template <class C>
+concept CanRecv = requires(C c) { c.recv(); };
+template <class C>
+concept CanClose = requires(C c) { c.close(); };
+template <class C>
+concept CanRange = requires(C c) {
+  c.begin();
+  c.end();
+  typename C::iterator;
+};
+template <class C>
+concept CanRecvCase = requires(C c, const C& cc) {
+  gocxx::recv_case(c);                              // lvalue
+  gocxx::recv_case(cc, [](std::optional<int>) {});  // const lvalue
+  gocxx::recv_case(std::move(c), [] {});            // temporary
+};
+template <class C>
+concept CanSendCase = requires(C c, const C& cc) {
+  gocxx::send_case(c, 1);
+  gocxx::send_case(cc, 1, [] {});
+  gocxx::send_case(std::move(c), 1);
+};
+template <class A, class B>
+concept Comparable = requires(const A& a, const B& b) {
+  { a == b } -> std::same_as<bool>;
+  { b != a } -> std::same_as<bool>;
+};
+
+static_assert(CanSend<Chan<int>> && CanRecv<Chan<int>> && CanClose<Chan<int>> &&
+              CanRange<Chan<int>> && CanRecvCase<Chan<int>> && CanSendCase<Chan<int>>);
+static_assert(CanRecv<RecvChan<int>> && CanRange<RecvChan<int>> && CanRecvCase<RecvChan<int>>);
+static_assert(!CanSend<RecvChan<int>> && !CanClose<RecvChan<int>> && !CanSendCase<RecvChan<int>>,
+              "a RecvChan must not send or close");
+static_assert(CanSend<SendChan<int>> && CanClose<SendChan<int>> && CanSendCase<SendChan<int>>);
+static_assert(!CanRecv<SendChan<int>> && !CanRange<SendChan<int>> && !CanRecvCase<SendChan<int>>,
+              "a SendChan must not receive");
+// Chan -> view implicitly (lvalue and temporary); never back, never across, never another T.
+static_assert(std::is_nothrow_convertible_v<const Chan<int>&, RecvChan<int>> &&
+              std::is_nothrow_convertible_v<Chan<int>, RecvChan<int>>);
+static_assert(std::is_nothrow_convertible_v<const Chan<int>&, SendChan<int>> &&
+              std::is_nothrow_convertible_v<Chan<int>, SendChan<int>>);
+static_assert(!std::is_constructible_v<Chan<int>, RecvChan<int>> &&
+              !std::is_constructible_v<Chan<int>, SendChan<int>> &&
+              !std::is_assignable_v<Chan<int>&, RecvChan<int>> &&
+              !std::is_assignable_v<Chan<int>&, SendChan<int>>);
+static_assert(!std::is_constructible_v<RecvChan<int>, SendChan<int>> &&
+              !std::is_constructible_v<SendChan<int>, RecvChan<int>>);
+static_assert(!std::is_constructible_v<RecvChan<int>, Chan<long>> &&
+              !std::is_constructible_v<SendChan<long>, Chan<int>>);
+static_assert(!std::is_default_constructible_v<RecvChan<int>> &&
+              !std::is_default_constructible_v<SendChan<int>>,
+              "a view of no channel is spelled nil()");
+// Identity comparison as in Go: chan T with either view, but <-chan T never with chan<- T.
+static_assert(Comparable<RecvChan<int>, RecvChan<int>> && Comparable<SendChan<int>, SendChan<int>>);
+static_assert(Comparable<Chan<int>, RecvChan<int>> && Comparable<Chan<int>, SendChan<int>>);
+static_assert(!Comparable<RecvChan<int>, SendChan<int>>);
+// One pointer each, cheap to move (so they can travel through channels), one iterator type.
+static_assert(sizeof(RecvChan<int>) == sizeof(void*) && sizeof(SendChan<int>) == sizeof(void*));
+static_assert(std::is_nothrow_move_constructible_v<RecvChan<int>> &&
+              std::is_nothrow_move_assignable_v<SendChan<int>>);
+static_assert(std::is_same_v<Chan<int>::iterator, RecvChan<int>::iterator>);
+static_assert(std::is_same_v<RecvChan<std::string>::value_type, std::string>);
+
+// Go's pipeline stages: a producer gets only the send side, a consumer only the receive side.
+void produce(SendChan<int> out, int n) {
+  for (int i = 1; i <= n; ++i) out.send(i);
+  out.close();  // Go allows close on a send-only channel
+}
+int consume(RecvChan<int> in) {
+  int sum = 0;
+  for (int v : in) sum += v;
+  return sum;
+}
+
+TEST(DirectionalChan, ViewsShareTheChannel) {
+  run_joined(1, [] {
+    Chan<int> ch(3);
+    RecvChan<int> in = ch;
+    SendChan<int> out = ch;
+    out.send(7);
+    EXPECT_EQ(ch.len(), 1u);
+    EXPECT_EQ(in.len(), 1u);
+    EXPECT_EQ(out.len(), 1u);
+    EXPECT_EQ(in.cap(), 3u);
+    EXPECT_EQ(out.cap(), 3u);
+    EXPECT_EQ(in.recv(), 7);
+    ch.send(8);
+    EXPECT_EQ(in.recv(), 8);
+
+    EXPECT_TRUE(in == ch);
+    EXPECT_TRUE(ch == in);
+    EXPECT_TRUE(out == ch);
+    EXPECT_FALSE(in == Chan<int>(1));
+    RecvChan<int> copy = in;  // copies share, as Chan's do
+    EXPECT_TRUE(copy == in);
+    out.send(9);
+    EXPECT_EQ(copy.recv(), 9);
+
+    // Conversion from a temporary takes its reference; the moved-from Chan is nil.
+    Chan<int> other(1);
+    RecvChan<int> taken = std::move(other);
+    EXPECT_TRUE(other.is_nil());
+    EXPECT_FALSE(taken.is_nil());
+    EXPECT_EQ(taken.cap(), 1u);
+
+    // Assignment re-points a view, also straight from a Chan.
+    copy = taken;
+    EXPECT_TRUE(copy == taken);
+    copy = ch;
+    EXPECT_TRUE(copy == ch);
+    out = Chan<int>(2);
+    EXPECT_FALSE(out == ch);
+    EXPECT_EQ(out.cap(), 2u);
+
+    EXPECT_TRUE(RecvChan<int>::nil().is_nil());
+    EXPECT_TRUE(SendChan<int>::nil().is_nil());
+    EXPECT_TRUE(RecvChan<int>::nil() == Chan<int>::nil());
+    EXPECT_EQ(RecvChan<int>::nil().len(), 0u);
+    EXPECT_EQ(SendChan<int>::nil().cap(), 0u);
+  });
+}
+
+TEST(DirectionalChan, PipelineThroughViewsAndRangeFor) {
+  for (int procs : {1, 4}) {
+    run_joined(procs, [] {
+      Chan<int> ch;  // unbuffered: every value is a hand-off between the stages
+      gocxx::go(produce, ch, 100);
+      EXPECT_EQ(consume(ch), 5050);
+      EXPECT_EQ(RecvChan<int>(ch).recv(), std::nullopt);  // closed through the SendChan
+    });
+  }
+}
+
+TEST(DirectionalChan, RangeForOverRecvChanDrainsThenEnds) {
+  run_joined(2, [] {
+    Chan<std::string> ch(4);
+    SendChan<std::string> out = ch;
+    out.send("a");
+    out.send("b");
+    gocxx::go([out]() mutable {
+      out.send("c");
+      out.close();
+    });
+    std::string seen;
+    for (std::string& s : RecvChan<std::string>(ch)) seen += s;
+    EXPECT_EQ(seen, "abc");
+  });
+}
+
+TEST(DirectionalChan, CloseThroughSendChanWakesReceivers) {
+  run_joined(2, [] {
+    Chan<int> ch;
+    RecvChan<int> in = ch;
+    Chan<bool> woke(2);
+    for (int i = 0; i < 2; ++i) {
+      go_until_parked(WaitReason::kChanReceive,
+                      [in, woke]() mutable { woke.send(!in.recv().has_value()); });
+    }
+    SendChan<int>(ch).close();
+    EXPECT_EQ(woke.recv(), true);
+    EXPECT_EQ(woke.recv(), true);
+    EXPECT_EQ(in.recv(), std::nullopt);
+  });
+}
+
+TEST(DirectionalChan, SelectWithBothViews) {
+  run_joined(2, [] {
+    Chan<int> a(1), b(1);
+    RecvChan<int> in = a;
+    SendChan<int> out = b;
+    a.send(1);
+    // in is ready, out has room: both are ready, so both get chosen eventually.
+    bool chose_recv = false, chose_send = false;
+    while (!chose_recv || !chose_send) {
+      int chosen = gocxx::select(
+          gocxx::recv_case(in, [&](std::optional<int> v) {
+            EXPECT_EQ(v, 1);
+            a.send(1);
+          }),
+          gocxx::send_case(out, 2, [&] { EXPECT_EQ(b.recv(), 2); }));
+      (chosen == 0 ? chose_recv : chose_send) = true;
+    }
+
+    // Temporaries move into the cases; a nil view is never ready.
+    int got = 0;
+    EXPECT_EQ(gocxx::select(gocxx::recv_case(RecvChan<int>::nil(), [] { ADD_FAILURE(); }),
+                            gocxx::recv_case(RecvChan<int>(a), [&](auto v) { got = *v; })),
+              1);
+    EXPECT_EQ(got, 1);
+    EXPECT_EQ(gocxx::select(gocxx::send_case(SendChan<int>::nil(), 0, [] { ADD_FAILURE(); }),
+                            gocxx::send_case(SendChan<int>(b), 3)),
+              1);
+    EXPECT_EQ(b.recv(), 3);
+    EXPECT_EQ(gocxx::select(gocxx::recv_case(in), gocxx::send_case(SendChan<int>::nil(), 0),
+                            gocxx::default_case()),
+              2);
+
+    // A blocked select is woken through the views: a send through one, a close through the other.
+    Chan<int> result(2);
+    auto wait_on_both = [in, out, result]() mutable {
+      gocxx::select(gocxx::recv_case(in, [&](std::optional<int> v) { result.send(v ? *v : -1); }),
+                    gocxx::send_case(out, 5, [&] { result.send(5); }));
+    };
+    b.send(0);  // out is full
+    go_until_parked(WaitReason::kSelect, wait_on_both);
+    EXPECT_EQ(b.recv(), 0);  // makes room: the blocked send case proceeds
+    EXPECT_EQ(result.recv(), 5);
+    EXPECT_EQ(b.recv(), 5);
+    b.send(0);
+    go_until_parked(WaitReason::kSelect, wait_on_both);
+    SendChan<int>(a).close();  // wakes the blocked receive case
+    EXPECT_EQ(result.recv(), -1);
+  });
+}
+
+// Cases built from lvalue views hold no reference (no atomic traffic on the select fast path);
+// a temporary view's reference moves into the case, without an extra count.
+TEST(DirectionalChan, CasesTakeViewsWithoutReferenceTraffic) {
+  Chan<int> ch(1);
+  auto refs = [&] { return ch.core()->refs.load(); };
+  RecvChan<int> in = ch;
+  SendChan<int> out = ch;
+  ASSERT_EQ(refs(), 3u);
+  {
+    auto r = gocxx::recv_case(in);
+    auto s = gocxx::send_case(out, 1);
+    EXPECT_EQ(refs(), 3u);
+    auto owned = gocxx::recv_case(RecvChan<int>(ch));
+    EXPECT_EQ(refs(), 4u);  // the conversion's reference, now the case's
+    EXPECT_EQ(owned.chan.core, ch.core());
+  }
+  EXPECT_EQ(refs(), 3u);
+}
+
+// Views are values like any other: a channel of receive-only channels (Go's reply channels).
+TEST(DirectionalChan, ViewsTravelThroughChannels) {
+  run_joined(2, [] {
+    Chan<RecvChan<int>> replies(1);
+    gocxx::go([replies]() mutable {
+      Chan<int> reply(1);
+      reply.send(42);
+      replies.send(reply);
+    });
+    auto reply = replies.recv();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->recv(), 42);
+  });
+}
+
 // ---- plain threads ----------------------------------------------------------------------------------
 
 TEST(Chan, PlainThreadSendsToGoroutine) {
@@ -873,6 +1133,20 @@ TEST(ChanDeathTest, CloseOfClosedChannel) {
                          c.close();
                        }),
               testing::ExitedWithCode(2), "panic: close of closed channel");
+}
+
+TEST(ChanDeathTest, SendChanKeepsGoPanics) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(run_joined(1,
+                       [] {
+                         Chan<int> c(1);
+                         SendChan<int> out = c;
+                         out.close();
+                         out.close();
+                       }),
+              testing::ExitedWithCode(2), "panic: close of closed channel");
+  EXPECT_EXIT(run_joined(1, [] { SendChan<int>::nil().close(); }), testing::ExitedWithCode(2),
+              "panic: close of nil channel");
 }
 
 TEST(ChanDeathTest, HugeCapacity) {

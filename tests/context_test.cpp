@@ -8,6 +8,9 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include <gocxx/context.hpp>
@@ -28,6 +31,10 @@ constexpr context::Key<std::string> k1{"k1"};
 constexpr context::Key<std::string> k2{"k2"};
 constexpr context::Key<std::string> k3{"k3"};
 constexpr context::Key<int> int_key{"int-key"};
+
+// Go's ctx.Done() is a <-chan struct{}: only the context closes it.
+static_assert(std::is_same_v<decltype(std::declval<const Context&>().done()),
+                             gocxx::RecvChan<std::monostate>>);
 
 bool is_done(const Context& c) {
   bool done = false;

@@ -13,12 +13,15 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace {
 
 using namespace std::chrono_literals;
 using gocxx::Chan;
+using gocxx::RecvChan;
 using gocxx::go;
 using gocxx::test::run_with;
 using gocxx::test::join;
@@ -28,16 +31,21 @@ using gocxx::time::Ticker;
 using gocxx::time::Timer;
 using gocxx::time::TimePoint;
 
+// Go's time.After, Timer.C and Ticker.C are receive-only channels (<-chan Time).
+static_assert(std::is_same_v<decltype(gocxx::time::after(1ms)), RecvChan<TimePoint>>);
+static_assert(std::is_same_v<decltype(std::declval<const Timer&>().c()), RecvChan<TimePoint>>);
+static_assert(std::is_same_v<decltype(std::declval<const Ticker&>().c()), RecvChan<TimePoint>>);
+
 // Non-blocking receive: true if a value was taken from c right now (or c is closed).
 template <class T>
-bool ready_now(Chan<T> c) {
+bool ready_now(RecvChan<T> c) {
   bool got = false;
   gocxx::select(gocxx::recv_case(std::move(c), [&] { got = true; }), gocxx::default_case());
   return got;
 }
 
 // Waits (without receiving) until the timer has delivered its value into its channel.
-void wait_until_buffered(const Chan<TimePoint>& c) {
+void wait_until_buffered(const RecvChan<TimePoint>& c) {
   while (c.len() == 0) gocxx::time::sleep(500us);
 }
 
@@ -349,7 +357,7 @@ TEST_P(TimerP, ResetDiscardsStaleValue) {
 // Destroying a Timer stops it: its channel (kept alive by a copy) never receives.
 TEST_P(TimerP, DestructorStops) {
   run_with(GetParam(), [] {
-    Chan<TimePoint> c = Chan<TimePoint>::nil();
+    RecvChan<TimePoint> c = RecvChan<TimePoint>::nil();
     {
       Timer t(5ms);
       c = t.c();
@@ -370,7 +378,7 @@ TEST_P(TimerP, MoveKeepsTimer) {
 
     // Move assignment: the assigned-to object takes the new timer; its old one stops when the
     // moved-from object goes away.
-    Chan<TimePoint> old_chan = Chan<TimePoint>::nil();
+    RecvChan<TimePoint> old_chan = RecvChan<TimePoint>::nil();
     {
       Timer c(std::chrono::hours(1));
       old_chan = c.c();
@@ -549,7 +557,7 @@ TEST_P(TickerP, ResetAfterStopRestarts) {
 // Destroying a Ticker stops it.
 TEST_P(TickerP, DestructorStops) {
   run_with(GetParam(), [] {
-    Chan<TimePoint> c = Chan<TimePoint>::nil();
+    RecvChan<TimePoint> c = RecvChan<TimePoint>::nil();
     {
       Ticker tk(1ms);
       c = tk.c();

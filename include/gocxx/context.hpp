@@ -121,8 +121,9 @@ class Context {
 
   // A channel closed when the context is cancelled or its deadline passes. For contexts that can
   // never be cancelled (background(), todo(), without_cancel) it is the nil channel, which a
-  // select never chooses. Successive calls return the same channel.
-  Chan<std::monostate> done() const;
+  // select never chooses. Successive calls return the same channel. Receive-only, as Go's
+  // <-chan struct{}: only the context's cancellation closes it.
+  RecvChan<std::monostate> done() const;
   // nil while done() is open; afterwards `canceled` or `deadline_exceeded`.
   error err() const;
   // The time at which the context will be cancelled, if any (the earliest along the chain).

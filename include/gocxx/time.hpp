@@ -20,8 +20,8 @@ using TimePoint = Clock::time_point;
 // Pauses the calling goroutine (wait reason "sleep") or plain thread. d <= 0 returns at once.
 void sleep(Duration d);
 
-// A channel that receives the time once, after d (Go's time.After).
-Chan<TimePoint> after(Duration d);
+// A channel that receives the time once, after d (Go's time.After, a <-chan Time).
+RecvChan<TimePoint> after(Duration d);
 
 namespace detail {
 struct TimerState;
@@ -36,7 +36,7 @@ class Timer {
   Timer& operator=(Timer&& other) noexcept;
   ~Timer();
 
-  Chan<TimePoint> c() const { return chan_; }
+  RecvChan<TimePoint> c() const { return chan_; }  // Go's t.C, a <-chan Time
   // Stops the timer; true if this stopped a pending timer, false if it had fired (and its
   // value was received) or been stopped. As in Go 1.23, a value sent but not yet received is
   // discarded and counts as pending.
@@ -46,9 +46,10 @@ class Timer {
 
  private:
   friend Timer after_func(Duration d, std::function<void()> f);
-  Timer(detail::TimerState* state, Chan<TimePoint> chan) : state_(state), chan_(std::move(chan)) {}
+  Timer(detail::TimerState* state, RecvChan<TimePoint> chan)
+      : state_(state), chan_(std::move(chan)) {}
   detail::TimerState* state_;
-  Chan<TimePoint> chan_;
+  RecvChan<TimePoint> chan_;
 };
 
 // Runs f in its own goroutine after d (Go's time.AfterFunc). The returned Timer's c() is nil;
@@ -64,13 +65,13 @@ class Ticker {
   Ticker& operator=(Ticker&& other) noexcept;
   ~Ticker();
 
-  Chan<TimePoint> c() const { return chan_; }
+  RecvChan<TimePoint> c() const { return chan_; }  // Go's t.C, a <-chan Time
   void stop();
   void reset(Duration period);
 
  private:
   detail::TimerState* state_;
-  Chan<TimePoint> chan_;
+  RecvChan<TimePoint> chan_;
 };
 
 }  // namespace gocxx::time

@@ -415,7 +415,7 @@ using detail::Access;
 using detail::CancelNode;
 using detail::Node;
 
-Chan<std::monostate> Context::done() const {
+RecvChan<std::monostate> Context::done() const {
   CancelNode* n = detail::nearest_canceler(&detail::checked(node_));
   return n ? n->done() : Chan<std::monostate>::nil();
 }
