@@ -385,6 +385,20 @@ TEST_F(DebugDeathTest, DeadlockOnMutexWithOneProc) {
                          "goroutine 1 [sync.Mutex.Lock]:\n"));
 }
 
+// A plain thread alive when everyone parks postpones the verdict; once it has exited without
+// sending, the deadlock is reported (the idle runtime asks again).
+TEST_F(DebugDeathTest, DeadlockIsReportedOnceThePlainThreadExits) {
+  EXPECT_EXIT(run_with(2,
+                       [] {
+                         std::thread([] { std::this_thread::sleep_for(50ms); }).detach();
+                         gocxx::Chan<int> nobody;
+                         nobody.recv();
+                       }),
+              ::testing::ExitedWithCode(2),
+              StartsWith("fatal error: all goroutines are asleep - deadlock!\n\n"
+                         "goroutine 1 [chan receive]:\n"));
+}
+
 // No false positives: a program whose goroutines all wait, but on something that will come.
 
 TEST(Checkdead, WaitingOnATimerIsNotADeadlock) {

@@ -28,8 +28,7 @@ void on_sigquit(int) {
 void start_dump_thread() {
   static std::once_flag once;
   std::call_once(once, [] {
-    std::thread([] {
-      detail::InternalThread internal;
+    detail::start_internal_thread([] {
       while (g_quit_requested.load(std::memory_order_acquire) == 0) {
         detail::futex_wait(g_quit_requested, 0);
       }

@@ -152,7 +152,6 @@ class Monitor {
       : s_(state), o_(state.options), previous_(std::move(baseline)) {}
 
   void run() {
-    detail::InternalThread internal;  // deadlock detection: this thread never sends
     auto next = Clock::now();
     while (s_.stop_word.load(std::memory_order_acquire) == 0) {
       sample();
@@ -343,7 +342,7 @@ LeakWatchdog::LeakWatchdog(WatchdogOptions options) : state_(std::make_shared<St
   state_->options = std::move(options);
   state_->stats.running = true;
   // Growth "since the watchdog started" counts from the goroutines alive now.
-  thread_ = std::thread([state = state_, baseline = live_sites()]() mutable {
+  thread_ = detail::start_internal_thread([state = state_, baseline = live_sites()]() mutable {
     Monitor(*state, std::move(baseline)).run();
   });
 }

@@ -153,7 +153,7 @@ void start_m(Runtime* rt, P* p, bool spinning) {
   M* raw = fresh.get();
   rt->refs.fetch_add(1, std::memory_order_relaxed);
   rt->ms.push_back(std::move(fresh));
-  raw->thread = std::thread(m_main, raw);
+  raw->thread = start_internal_thread([raw] { m_main(raw); });
 }
 
 // Go's wakep: if there is an idle P and nobody is already looking for work, wake an M to spin.
@@ -185,6 +185,9 @@ constexpr int kSanitizerThreads = 1;
 constexpr int kSanitizerThreads = 0;
 #endif
 
+constexpr std::int64_t kDeadlockRecheckMinNs = 1'000'000;
+constexpr std::int64_t kDeadlockRecheckMaxNs = 1'000'000'000;
+
 int process_threads() {
   // Field 20 of /proc/self/stat; the command name before it may contain spaces, so count
   // from the closing parenthesis.
@@ -206,16 +209,21 @@ int process_threads() {
 // is not gocxx's own (a plain thread could still send or close). Timers are checked without
 // rt->lock (the timer thread takes it while firing), so the verdict is confirmed afterwards:
 // any M woken or G queued meanwhile cancels it.
-void check_dead(Runtime* rt, std::uint64_t wakeups_seen) {
-  if (time::detail::timers_pending() != 0) return;
-  if (process_threads() != g_internal_threads.load() + kSanitizerThreads) return;
+//
+// Returns true if the verdict depends only on threads that are not gocxx's own: a foreign
+// thread may exit later (or one of gocxx's own is just exiting), so the caller asks again.
+bool deadlock_undecided(Runtime* rt, std::uint64_t wakeups_seen) {
+  if (time::detail::timers_pending() != 0) return false;
+  const bool foreign_threads =
+      process_threads() != g_internal_threads.load() + kSanitizerThreads;
   std::lock_guard lk(rt->lock);
   if (rt->stopping.load(std::memory_order_relaxed) || rt->m_wakeups != wakeups_seen ||
       rt->nmidle != static_cast<int>(rt->ms.size()) ||
       rt->global_size.load(std::memory_order_relaxed) != 0 ||
       rt->main_done.load(std::memory_order_relaxed) != 0) {
-    return;
+    return false;
   }
+  if (foreign_threads) return true;
   fatal_with_dump("fatal error: all goroutines are asleep - deadlock!");
 }
 
@@ -234,8 +242,17 @@ bool stop_m(M* m) {
                  rt->global_size.load(std::memory_order_relaxed) == 0;
     wakeups = rt->m_wakeups;
   }
-  if (last_awake) check_dead(rt, wakeups);
-  while (m->wake_word.load(std::memory_order_acquire) == 0) futex_wait(m->wake_word, 0);
+  // While only a thread that is not gocxx's own keeps the verdict open, ask again now and then
+  // (1 ms, doubling to 1 s): once that thread exits, the deadlock is reported as in Go.
+  bool undecided = last_awake && deadlock_undecided(rt, wakeups);
+  std::int64_t recheck_ns = kDeadlockRecheckMinNs;
+  while (m->wake_word.load(std::memory_order_acquire) == 0) {
+    futex_wait(m->wake_word, 0, undecided ? recheck_ns : -1);
+    if (undecided && m->wake_word.load(std::memory_order_acquire) == 0) {
+      undecided = deadlock_undecided(rt, wakeups);
+      recheck_ns = std::min(recheck_ns * 2, kDeadlockRecheckMaxNs);
+    }
+  }
   m->wake_word.store(0, std::memory_order_relaxed);
   m->p = std::exchange(m->next_p, nullptr);
   return m->p != nullptr;
@@ -580,7 +597,6 @@ void goroutine_entry(fctx::transfer_t t) {
 }
 
 void m_main(M* m) {
-  InternalThread internal;
   tls_m = m;
   m->g0.adopt_current_thread();
   install_overflow_handler_for_thread();
@@ -828,8 +844,7 @@ bool spawn_if_running(void* closure, const ClosureOps& ops) {
   return true;
 }
 
-InternalThread::InternalThread() { g_internal_threads.fetch_add(1); }
-InternalThread::~InternalThread() { g_internal_threads.fetch_sub(1); }
+void count_internal_threads(int delta) { g_internal_threads.fetch_add(delta); }
 
 int run_main(void* closure, const ClosureOps& ops, const Options& options) {
   if (options.procs < 0) throw std::invalid_argument("gocxx::run: Options::procs must be >= 0");

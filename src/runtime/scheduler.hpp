@@ -103,16 +103,38 @@ void gopark(G* g, WaitReason reason, void (*unlock)(void*), void* arg);
 // Puts the running goroutine at the back of the run queue and runs something else.
 void goyield(G* g);
 
-// Marks the calling thread as one of gocxx's own (an M, the timer thread, a diagnostics
-// thread, the thread waiting in run()) for its lifetime. Deadlock detection counts the
-// process's threads: any thread that is not gocxx's own could still send, so none may exist.
+// gocxx's own threads (Ms, the timer thread, diagnostics threads, the thread waiting in run()).
+// Deadlock detection compares their count with the process's threads: any thread that is not
+// gocxx's own could still send, so none may exist.
+void count_internal_threads(int delta);
+
+// Counts the calling thread as gocxx's own for the token's lifetime.
 class InternalThread {
  public:
-  InternalThread();
-  ~InternalThread();
+  InternalThread() { count_internal_threads(1); }
+  ~InternalThread() { count_internal_threads(-1); }
   InternalThread(const InternalThread&) = delete;
   InternalThread& operator=(const InternalThread&) = delete;
 };
+
+// Starts a thread of gocxx's own. It is counted from before it exists until f returns, so the
+// deadlock check never sees it as a foreign thread while it starts up. (Between f returning and
+// the thread disappearing it is briefly uncounted; stop_m re-checks such inconclusive counts.)
+template <class F>
+std::thread start_internal_thread(F&& f) {
+  count_internal_threads(1);
+  try {
+    return std::thread([f = std::forward<F>(f)]() mutable {
+      struct Uncount {
+        ~Uncount() { count_internal_threads(-1); }
+      } uncount;
+      f();
+    });
+  } catch (...) {
+    count_internal_threads(-1);
+    throw;
+  }
+}
 
 // Panics with Go's message on the calling goroutine (or thread).
 [[noreturn]] void throw_panic(const char* message);

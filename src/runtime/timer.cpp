@@ -80,7 +80,7 @@ class TimerQueue {
     if (t->heap_index == 0) {
       if (!thread_started_) {
         thread_started_ = true;
-        std::thread([this] { serve(); }).detach();
+        gocxx::detail::start_internal_thread([this] { serve(); }).detach();
       }
       wake_timer_thread();  // new earliest deadline
     }
@@ -142,8 +142,8 @@ class TimerQueue {
     }
   }
 
-  // Fires t (popped from the heap, lock held). Returns with the lock held.
-  void fire(TimerState* t, std::int64_t now, std::unique_lock<std::mutex>& lk) {
+  // Fires t (popped from the heap) with lock_ held throughout.
+  void fire(TimerState* t, std::int64_t now) {
     switch (t->kind) {
       case TimerState::kSleep: {
         G* g = t->sleeper;  // t lives on g's stack: do not touch it after ready()
@@ -196,7 +196,6 @@ class TimerQueue {
   }
 
   void serve() {
-    gocxx::detail::InternalThread internal;
     std::unique_lock lk(lock_);
     for (;;) {
       if (heap_.empty()) {
@@ -210,7 +209,7 @@ class TimerQueue {
         continue;
       }
       pop_at(0);
-      fire(t, now, lk);
+      fire(t, now);
     }
   }
 
@@ -271,7 +270,7 @@ void sleep(Duration d) {
                         &t);
 }
 
-Chan<TimePoint> after(Duration d) {
+RecvChan<TimePoint> after(Duration d) {
   TimerState* t = detail::make_channel_timer(d, Duration::zero());
   Chan<TimePoint> c = t->chan;
   detail::queue().add(t);
@@ -316,7 +315,7 @@ Timer after_func(Duration d, std::function<void()> f) {
   t->when = detail::deadline_after(d);
   t->stop_on_destroy = false;
   detail::queue().add(t);
-  return Timer(t, Chan<TimePoint>::nil());
+  return Timer(t, RecvChan<TimePoint>::nil());
 }
 
 Ticker::Ticker(Duration period)
