@@ -54,12 +54,6 @@ constexpr std::size_t kMaxFrames = 100;  // Go's traceback limit
 
 void append_frame_lines(std::string& out, const Frame& f);
 
-// Words of memory that may be changing under us (a runnable G's saved context): read without
-// the sanitizers, since a racing read is expected and its result is validated afterwards.
-[[gnu::no_sanitize_address, gnu::no_sanitize_thread]] std::uintptr_t racy_word(const void* p) {
-  return *static_cast<const volatile std::uintptr_t*>(p);
-}
-
 // The block Boost.Context's jump_fcontext (x86-64 SysV) pushes before switching stacks:
 // fpu control words at +0x0, then r12 r13 r14 r15 rbx rbp, then the return address; the
 // stack pointer after that return is fctx + 0x40.
@@ -149,16 +143,13 @@ bool read_goroutine(G* g, std::uint64_t live_generation, const G* self, RawGorou
 }
 
 // Symbolization is the slow part of a dump; a dump of many goroutines has few distinct PCs.
+// The symbolizer caches each PC's frames; this caches what a dump makes of them.
 class FrameCache {
  public:
-  const std::vector<Frame>& frames(std::uintptr_t pc) {
-    auto it = frames_.find(pc);
-    if (it == frames_.end()) it = frames_.emplace(pc, user_frames({pc})).first;
-    return it->second;
-  }
+  // The user frames' traceback text at pc: "" where pc has none.
   const std::string& frames_text(std::uintptr_t pc) {
     auto it = texts_.find(pc);
-    if (it == texts_.end()) it = texts_.emplace(pc, format_frames(frames(pc))).first;
+    if (it == texts_.end()) it = texts_.emplace(pc, format_frames(user_frames({pc}))).first;
     return it->second;
   }
   const Frame& creator(std::uintptr_t create_pc) {
@@ -168,7 +159,6 @@ class FrameCache {
   }
 
  private:
-  std::unordered_map<std::uintptr_t, std::vector<Frame>> frames_;
   std::unordered_map<std::uintptr_t, Frame> creators_;
   std::unordered_map<std::uintptr_t, std::string> texts_;
 };
@@ -192,10 +182,7 @@ Goroutine to_record_shell(const RawGoroutine& raw, FrameCache& cache) {
 
 Goroutine to_record(const RawGoroutine& raw, FrameCache& cache) {
   Goroutine g = to_record_shell(raw, cache);
-  for (std::uintptr_t pc : raw.pcs) {
-    const std::vector<Frame>& fs = cache.frames(pc);
-    g.frames.insert(g.frames.end(), fs.begin(), fs.end());
-  }
+  g.frames = user_frames(raw.pcs);
   return g;
 }
 
@@ -217,26 +204,23 @@ std::vector<std::uintptr_t> stack_pcs(const Goroutine& g) {
   return pcs;
 }
 
-struct Group {
-  std::size_t count = 0;
-  Goroutine representative;
-};
-
 // Go's debug=1 profile text: "N @ 0x.. 0x..", then "#\t0xPC\tfunc+0xoff\tfile:line" per frame.
-// Goroutines group by stack and state; the state is shown as a pprof label.
-void write_grouped(std::ostream& out, std::size_t total, std::vector<Group> groups) {
-  std::stable_sort(groups.begin(), groups.end(),
-                   [](const Group& a, const Group& b) { return a.count > b.count; });
+// Goroutines group by stack and state; the state is shown as a pprof label. member(i) is the
+// record of goroutine i, shown for the group it is the first of.
+template <class Member>
+void write_grouped(std::ostream& out, std::size_t total, const std::vector<GoroutineGroup>& groups,
+                   Member member) {
   out << "goroutine profile: total " << total << "\n";
   char buf[64];
-  for (const Group& group : groups) {
+  for (const GoroutineGroup& group : groups) {
+    const Goroutine& representative = member(group.first);
     out << group.count << " @";
-    for (std::uintptr_t pc : stack_pcs(group.representative)) {
+    for (std::uintptr_t pc : stack_pcs(representative)) {
       std::snprintf(buf, sizeof buf, " %#zx", static_cast<std::size_t>(pc));
       out << buf;
     }
-    out << "\n# labels: {\"state\":\"" << group.representative.status() << "\"}\n";
-    for (const Frame& f : group.representative.frames) {
+    out << "\n# labels: {\"state\":\"" << representative.status() << "\"}\n";
+    for (const Frame& f : representative.frames) {
       std::snprintf(buf, sizeof buf, "#\t%#zx\t", static_cast<std::size_t>(f.pc));
       out << buf << f.function;
       std::snprintf(buf, sizeof buf, "+0x%zx\t", static_cast<std::size_t>(f.offset));
@@ -244,19 +228,6 @@ void write_grouped(std::ostream& out, std::size_t total, std::vector<Group> grou
     }
     out << "\n";
   }
-}
-
-// Groups items by (stack, status); make(item) builds the record shown for a new group.
-template <class T, class Key, class Make>
-std::vector<Group> group_by(const std::vector<T>& items, Key key, Make make) {
-  std::map<std::pair<std::vector<std::uintptr_t>, std::string>, std::size_t> index;
-  std::vector<Group> groups;
-  for (const T& item : items) {
-    auto [it, fresh] = index.emplace(key(item), groups.size());
-    if (fresh) groups.push_back({0, make(item)});
-    ++groups[it->second].count;
-  }
-  return groups;
 }
 
 }  // namespace
@@ -296,6 +267,24 @@ std::vector<Goroutine> to_records(const std::vector<RawGoroutine>& raws) {
   return records;
 }
 
+std::vector<GoroutineGroup> group_goroutines(std::size_t n,
+                                             const std::function<GroupKey(std::size_t)>& key) {
+  std::map<GroupKey, std::size_t> index;  // by key: the group's position in groups
+  std::vector<GoroutineGroup> groups;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto [it, fresh] = index.try_emplace(key(i), groups.size());
+    if (fresh) groups.push_back({{}, 0, i});
+    ++groups[it->second].count;
+  }
+  while (!index.empty()) {
+    auto node = index.extract(index.begin());
+    groups[node.mapped()].key = std::move(node.key());
+  }
+  auto larger = [](const GoroutineGroup& a, const GoroutineGroup& b) { return a.count > b.count; };
+  std::stable_sort(groups.begin(), groups.end(), larger);
+  return groups;
+}
+
 std::string format_frames(const std::vector<Frame>& frames) {
   std::string out;
   for (const Frame& f : frames) {
@@ -329,8 +318,11 @@ std::string format_goroutine(const Goroutine& g, std::chrono::steady_clock::time
 
 void write_dump(std::ostream& out, int level, const std::vector<Goroutine>& records) {
   if (level == 1) {
-    auto key = [](const Goroutine& g) { return std::make_pair(stack_pcs(g), g.status()); };
-    write_grouped(out, records.size(), group_by(records, key, [](const Goroutine& g) { return g; }));
+    auto key = [&records](std::size_t i) {
+      return GroupKey(stack_pcs(records[i]), records[i].status());
+    };
+    auto member = [&records](std::size_t i) -> const Goroutine& { return records[i]; };
+    write_grouped(out, records.size(), group_goroutines(records.size(), key), member);
     return;
   }
   auto now = std::chrono::steady_clock::now();
@@ -347,15 +339,15 @@ void write_dump(std::ostream& out, int level, const std::vector<RawGoroutine>& r
   if (level == 1) {
     // By the PCs that have user frames: the runtime frames below a park differ with the path
     // the switch took, and Go's grouping ignores them too.
-    auto key = [&cache](const RawGoroutine& r) {
+    auto key = [&raws, &cache](std::size_t i) {
       std::vector<std::uintptr_t> visible;
-      for (std::uintptr_t pc : r.pcs) {
-        if (!cache.frames(pc).empty()) visible.push_back(pc);
+      for (std::uintptr_t pc : raws[i].pcs) {
+        if (!cache.frames_text(pc).empty()) visible.push_back(pc);
       }
-      return std::make_pair(std::move(visible), to_record_shell(r, cache).status());
+      return GroupKey(std::move(visible), to_record_shell(raws[i], cache).status());
     };
-    auto make = [&cache](const RawGoroutine& r) { return to_record(r, cache); };
-    write_grouped(out, raws.size(), group_by(raws, key, make));
+    auto member = [&raws, &cache](std::size_t i) { return to_record(raws[i], cache); };
+    write_grouped(out, raws.size(), group_goroutines(raws.size(), key), member);
     return;
   }
   auto now = std::chrono::steady_clock::now();

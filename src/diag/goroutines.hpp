@@ -3,9 +3,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gocxx/debug.hpp"
@@ -39,6 +42,23 @@ std::vector<debug::Goroutine> to_records(const std::vector<RawGoroutine>& raws);
 std::string format_frames(const std::vector<debug::Frame>& frames);
 // Go's traceback text for one goroutine: header, frames, "created by" (no trailing blank line).
 std::string format_goroutine(const debug::Goroutine& g, std::chrono::steady_clock::time_point now);
+
+// What goroutines are grouped by: a stack (any values that identify it: PCs, or a profile's
+// location ids) and a state (Goroutine::status()).
+using GroupKey = std::pair<std::vector<std::uintptr_t>, std::string>;
+
+struct GoroutineGroup {
+  GroupKey key;
+  std::size_t count = 0;  // goroutines in the group
+  std::size_t first = 0;  // the index of its first goroutine
+};
+
+// Groups goroutines 0..n-1 by key(i), called once for each in order, as Go's debug=1 dump and
+// goroutine profile do: the largest groups first, those of equal size in the order they first
+// appear. The key decides what counts as one stack (debug=1's PCs, the profile's locations).
+std::vector<GoroutineGroup> group_goroutines(std::size_t n,
+                                             const std::function<GroupKey(std::size_t)>& key);
+
 // Level 2: tracebacks separated by blank lines; level 1: Go's grouped debug=1 text.
 void write_dump(std::ostream& out, int level, const std::vector<debug::Goroutine>& records);
 void write_dump(std::ostream& out, int level, const std::vector<RawGoroutine>& raws);

@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -209,25 +210,14 @@ class ProfileBuilder {
  public:
   ProfileBuilder() : modules_(loaded_modules()), used_modules_(modules_.size()) { str(""); }
 
-  void add(const Goroutine& g) {
-    std::vector<std::uint64_t> stack;
-    const std::vector<Frame>& frames = g.frames;
-    for (std::size_t i = 0; i < frames.size();) {
-      std::size_t end = i + 1;
-      while (end < frames.size() && frames[end].pc == frames[i].pc) ++end;
-      std::size_t p = period(frames, i, end);
-      std::uint64_t id = location(frames, i, i + p);
-      for (std::size_t k = i; k < end; k += p) stack.push_back(id);
-      i = end;
-    }
-    if (stack.empty()) {
-      stack.push_back(pseudo_location(g.stack_available ? kNoUserFrames : kStackUnavailable));
-    }
-    Group& group = groups_[{std::move(stack), g.status()}];
-    if (group.count++ == 0) group.order = groups_.size();
-  }
-
-  std::string finish() {
+  std::string build(const std::vector<Goroutine>& goroutines) {
+    // One sample per distinct (stack, state), largest first, as Go writes its goroutine profile.
+    // Locations, functions and strings are numbered as the stacks are first met, goroutine by
+    // goroutine, so build the stacks before anything else.
+    auto key = [this, &goroutines](std::size_t i) {
+      return GroupKey(stack(goroutines[i]), goroutines[i].status());
+    };
+    std::vector<GoroutineGroup> groups = group_goroutines(goroutines.size(), key);
     Message profile;
     profile.message(pb::profile::kSampleType, value_type("goroutine", "count"));
     profile.message(pb::profile::kPeriodType, value_type("goroutine", "count"));
@@ -235,21 +225,14 @@ class ProfileBuilder {
     auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::system_clock::now().time_since_epoch());
     profile.uint(pb::profile::kTimeNanos, static_cast<std::uint64_t>(now.count()));
-    // Largest groups first, as Go orders its goroutine profile.
-    std::vector<const std::pair<const GroupKey, Group>*> order;
-    for (const auto& entry : groups_) order.push_back(&entry);
-    std::sort(order.begin(), order.end(), [](auto* a, auto* b) {
-      return a->second.count != b->second.count ? a->second.count > b->second.count
-                                                : a->second.order < b->second.order;
-    });
     std::int64_t state_key = str("state");
-    for (const auto* entry : order) {
+    for (const GoroutineGroup& group : groups) {
       Message sample;
-      sample.packed(pb::sample::kLocationId, entry->first.first);
-      sample.packed(pb::sample::kValue, {entry->second.count});
+      sample.packed(pb::sample::kLocationId, group.key.first);
+      sample.packed(pb::sample::kValue, {group.count});
       Message label;
       label.uint(pb::label::kKey, static_cast<std::uint64_t>(state_key));
-      label.uint(pb::label::kStr, static_cast<std::uint64_t>(str(entry->first.second)));
+      label.uint(pb::label::kStr, static_cast<std::uint64_t>(str(group.key.second)));
       sample.message(pb::sample::kLabel, label);
       profile.message(pb::profile::kSample, sample);
     }
@@ -263,11 +246,25 @@ class ProfileBuilder {
   }
 
  private:
-  using GroupKey = std::pair<std::vector<std::uint64_t>, std::string>;  // location ids, state
-  struct Group {
-    std::uint64_t count = 0;
-    std::size_t order = 0;  // first seen
-  };
+  // A goroutine's stack as location ids, innermost first, a call that recurses from the same
+  // call site once per level: the stack of its GroupKey.
+  static_assert(std::is_same_v<std::uint64_t, std::uintptr_t>, "GroupKey holds location ids");
+  std::vector<std::uint64_t> stack(const Goroutine& g) {
+    std::vector<std::uint64_t> stack;
+    const std::vector<Frame>& frames = g.frames;
+    for (std::size_t i = 0; i < frames.size();) {
+      std::size_t end = i + 1;
+      while (end < frames.size() && frames[end].pc == frames[i].pc) ++end;
+      std::size_t p = period(frames, i, end);
+      std::uint64_t id = location(frames, i, i + p);
+      for (std::size_t k = i; k < end; k += p) stack.push_back(id);
+      i = end;
+    }
+    if (stack.empty()) {
+      stack.push_back(pseudo_location(g.stack_available ? kNoUserFrames : kStackUnavailable));
+    }
+    return stack;
+  }
 
   std::int64_t str(const std::string& s) {
     auto [it, inserted] = string_index_.try_emplace(s, static_cast<std::int64_t>(strings_.size()));
@@ -366,7 +363,6 @@ class ProfileBuilder {
   std::map<std::string, std::uint64_t> pseudo_location_ids_;
   std::uint64_t next_location_id_ = 1;
   Message locations_, functions_;  // encoded Location / Function fields of the Profile
-  std::map<GroupKey, Group> groups_;
 };
 
 void write_all(std::ostream& out, const char* data, std::size_t size) {
@@ -413,9 +409,7 @@ void write_gzip(std::ostream& out, const std::string& data) {
 namespace gocxx::debug {
 
 void write_goroutine_profile(std::ostream& out, const std::vector<Goroutine>& snapshot, bool gzip) {
-  diag::ProfileBuilder builder;
-  for (const Goroutine& g : snapshot) builder.add(g);
-  std::string profile = builder.finish();
+  std::string profile = diag::ProfileBuilder().build(snapshot);
   if (gzip) {
     diag::write_gzip(out, profile);
   } else {

@@ -74,20 +74,50 @@ std::string function_name(const char* mangled) {
   return strip_return_type(strip_parameters(strip_clone_suffix(demangle(mangled))));
 }
 
+bool is_runtime_frame(const Frame& f);
+
 class Symbolizer {
  public:
   std::vector<Frame> lookup(std::uintptr_t pc, bool return_address) {
     std::lock_guard lk(lock_);
-    if (!dwfl_) open();
-    // Dumps ask for the same few PCs over and over; DWARF scope lookups are the slow part.
-    std::uintptr_t key = pc * 2 + return_address;
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-    std::vector<Frame> frames = lookup_uncached(pc, return_address);
-    cache_.emplace(key, frames);
+    return symbols(pc, return_address).frames;
+  }
+
+  // The frames of return addresses that tracebacks show, under one lock: a dump asks for them
+  // stack after stack, so what is_runtime_frame() says of each frame is cached with it.
+  std::vector<Frame> user_frames(const std::vector<std::uintptr_t>& pcs) {
+    std::lock_guard lk(lock_);
+    std::vector<Frame> frames;
+    for (std::uintptr_t pc : pcs) {
+      const Symbols& s = symbols(pc, true);
+      for (std::size_t i = 0; i < s.frames.size(); ++i) {
+        if (!s.runtime[i]) frames.push_back(s.frames[i]);
+      }
+    }
     return frames;
   }
 
  private:
+  struct Symbols {
+    std::vector<Frame> frames;
+    std::vector<bool> runtime;  // by frame: is_runtime_frame()
+  };
+
+  // With lock_ held; the reference is good until the next call.
+  const Symbols& symbols(std::uintptr_t pc, bool return_address) {
+    if (!dwfl_) open();
+    // Dumps ask for the same few PCs over and over; DWARF scope lookups are the slow part.
+    std::uintptr_t key = pc * 2 + return_address;
+    auto it = cache_.find(key);
+    if (it == cache_.end()) {
+      Symbols s;
+      s.frames = lookup_uncached(pc, return_address);
+      for (const Frame& f : s.frames) s.runtime.push_back(is_runtime_frame(f));
+      it = cache_.emplace(key, std::move(s)).first;
+    }
+    return it->second;
+  }
+
   std::vector<Frame> lookup_uncached(std::uintptr_t pc, bool return_address) {
     std::uintptr_t lookup_pc = return_address ? pc - 1 : pc;
     Dwfl_Module* module = dwfl_ ? dwfl_addrmodule(dwfl_, lookup_pc) : nullptr;
@@ -219,7 +249,7 @@ class Symbolizer {
     regs[16] = saved.rip;
     auto read = [stack_lo, stack_hi](std::uintptr_t addr, std::uintptr_t& out) {
       if (addr < stack_lo || addr > stack_hi - sizeof(std::uintptr_t) || addr % 8) return false;
-      out = read_word(addr);
+      out = racy_word(reinterpret_cast<const void*>(addr));
       return true;
     };
     while (pcs.size() < max_frames && regs[16] != 0) {
@@ -254,13 +284,6 @@ class Symbolizer {
     bool saved[kRegs] = {};
     std::int64_t offset[kRegs] = {};
   };
-
-  // Stack words of another goroutine: uninstrumented, since the sanitizers consider them
-  // dead frames, and a read racing with their owner is expected (the caller validates).
-  [[gnu::no_sanitize_address, gnu::no_sanitize_thread]] static std::uintptr_t read_word(
-      std::uintptr_t addr) {
-    return *reinterpret_cast<const volatile std::uintptr_t*>(addr);
-  }
 
   const FrameRule& rule_for(std::uintptr_t pc) {
     auto it = rules_.find(pc);
@@ -331,7 +354,7 @@ class Symbolizer {
 
   std::mutex lock_;
   Dwfl* dwfl_ = nullptr;
-  std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
+  std::unordered_map<std::uintptr_t, Symbols> cache_;
   std::unordered_map<std::uintptr_t, FrameRule> rules_;
 };
 
@@ -380,13 +403,7 @@ std::vector<Frame> symbolize(std::uintptr_t pc, bool return_address) {
 }
 
 std::vector<Frame> user_frames(const std::vector<std::uintptr_t>& pcs) {
-  std::vector<Frame> frames;
-  for (std::uintptr_t pc : pcs) {
-    for (Frame& f : symbolize(pc)) {
-      if (!is_runtime_frame(f)) frames.push_back(std::move(f));
-    }
-  }
-  return frames;
+  return symbolizer().user_frames(pcs);
 }
 
 Frame creator_frame(std::uintptr_t create_pc) {

@@ -22,6 +22,14 @@ struct SavedRegisters {
   std::uintptr_t rip, rsp, rbp, rbx, r12, r13, r14, r15;
 };
 
+// A word of another goroutine's stack or saved context, which may be changing under us: read
+// uninstrumented, since the sanitizers consider those frames dead, and a read racing with their
+// owner is expected (the caller validates what it read).
+[[gnu::no_sanitize_address, gnu::no_sanitize_thread]] inline std::uintptr_t racy_word(
+    const void* addr) {
+  return *static_cast<const volatile std::uintptr_t*>(addr);
+}
+
 // Return addresses of a stack that is not running, innermost first, starting at `regs`. Reads
 // memory only inside [stack_lo, stack_hi): if the stack changes underneath (its goroutine ran
 // again), the result is wrong but the unwind never faults; callers validate and discard it.
