@@ -1,4 +1,5 @@
 // defer / panic / recover (Go's semantics) on gocxx::func, gocxx::Defer and gocxx::Panic.
+#include <exception>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -309,6 +310,9 @@ TEST(Recover, WorksAfterTheDeferredCallMigratesBetweenThreads) {
         gocxx::func([&](gocxx::Defer& defer) {
           defer([&] { wg.done(); });
           defer([&] {
+            // Not inside a catch block: parking there would carry this thread's stack of caught
+            // exceptions to whichever thread the goroutine resumes on.
+            EXPECT_EQ(std::current_exception(), nullptr);
             gocxx::time::sleep(1ms);  // parks; may resume on another thread
             gocxx::yield();
             if (gocxx::recover()) recovered.fetch_add(1);

@@ -189,19 +189,17 @@ class Defer {
       } destroy{n};
       n->run(n);
     }
-    used_ = 0;
   }
 
-  // Runs the remaining deferred calls LIFO while `pending` (a panic in flight) unwinds. Returns
-  // the panic still in flight afterwards: null if a deferred call recovered it.
-  std::exception_ptr unwind(std::exception_ptr pending);
+  // Runs the remaining deferred calls LIFO while `pending` (a panic in flight) unwinds, then
+  // rethrows the panic still in flight, or returns if a deferred call recovered it.
+  void finish_panicking(std::exception_ptr pending);
 
  private:
   struct Node {
     Node* prev;
     void (*run)(Node*);
-    void (*destroy)(Node*) noexcept;
-    bool on_heap;
+    void (*destroy)(Node*) noexcept;  // null: nothing to do (a trivial call in the inline buffer)
   };
   template <class C>
   struct Holder : Node {
@@ -225,9 +223,10 @@ class Defer {
     H* h;
     try {
       // Trivially destructible calls in the inline buffer need no destroy step at all.
-      void (*destroy)(Node*) noexcept =
-          on_heap || !std::is_trivially_destructible_v<C> ? &destroy_node<H> : nullptr;
-      h = ::new (memory) H{{top_, &run_node<H>, destroy, on_heap}, C(std::forward<F>(f))};
+      void (*destroy)(Node*) noexcept = on_heap ? &delete_node<H>
+                                        : std::is_trivially_destructible_v<C> ? nullptr
+                                                                              : &destroy_node<H>;
+      h = ::new (memory) H{{top_, &run_node<H>, destroy}, C(std::forward<F>(f))};
     } catch (...) {
       if (on_heap) ::operator delete(memory, std::align_val_t(alignof(H)));
       throw;
@@ -241,9 +240,12 @@ class Defer {
   }
   template <class H>
   static void destroy_node(Node* n) noexcept {
-    bool heap = n->on_heap;
     static_cast<H*>(n)->~H();
-    if (heap) ::operator delete(static_cast<void*>(n), std::align_val_t(alignof(H)));
+  }
+  template <class H>
+  static void delete_node(Node* n) noexcept {
+    static_cast<H*>(n)->~H();
+    ::operator delete(static_cast<void*>(n), std::align_val_t(alignof(H)));
   }
   Node* pop() {
     Node* n = top_;
@@ -258,39 +260,72 @@ class Defer {
   alignas(std::max_align_t) unsigned char storage_[kInlineBytes];
 };
 
+namespace detail {
+
+// While it lives, recover() on this goroutine returns nothing: a func() body running inside a
+// deferred call must not stop the panic unwinding around it. Empty when not kActive.
+template <bool kActive>
+struct RecoverMask {};
+template <>
+struct RecoverMask<true> {
+  DeferFrame*& slot = defer_frame_slot();
+  DeferFrame frame{nullptr, slot};
+  RecoverMask() { slot = &frame; }
+  ~RecoverMask() { slot = frame.outer; }
+  RecoverMask(const RecoverMask&) = delete;
+  RecoverMask& operator=(const RecoverMask&) = delete;
+};
+
+// func's body: body(defer) and the deferred calls, under a RecoverMask<kMasked>.
+//
+// The deferred calls of a panic run after the catch block has ended, never inside it: a
+// deferred call may block, and a goroutine that parks inside a handler could resume on another
+// thread, whose C++ runtime keeps its own stack of caught exceptions.
+template <bool kMasked, class F, class R = std::invoke_result_t<F&, Defer&>>
+[[gnu::always_inline]] inline R run_func(F& body) {
+  Defer defer;
+  // The panic in flight, set only in the handler. A union, so that the normal return (inside
+  // the try block) destroys nothing; finish_panicking takes it over (leaving it null).
+  union Pending {
+    Pending() {}
+    ~Pending() {}
+    std::exception_ptr e;
+  } pending;
+  try {
+    [[maybe_unused]] RecoverMask<kMasked> mask;
+    if constexpr (std::is_void_v<R>) {
+      body(defer);
+      defer.run_normally();
+      return;
+    } else {
+      R result = body(defer);
+      defer.run_normally();
+      return result;
+    }
+  } catch (...) {  // a panic, or a C++ exception treated as one
+    ::new (&pending.e) std::exception_ptr(std::current_exception());
+  }
+  defer.finish_panicking(std::move(pending.e));
+  if constexpr (!std::is_void_v<R>) return R{};  // recovered: Go's zero value for an unnamed result
+}
+
+// The rare case, kept out of line so that it costs the common one nothing.
+template <class F, class R = std::invoke_result_t<F&, Defer&>>
+[[gnu::noinline]] R run_func_masked(F& body) {
+  return run_func<true>(body);
+}
+
+}  // namespace detail
+
 // Runs body(defer) as a function scope with a defer chain; see the top of this file.
 template <class F>
 auto func(F&& body) -> std::invoke_result_t<F&, Defer&> {
-  using R = std::invoke_result_t<F&, Defer&>;
-  Defer defer;
-  detail::DeferFrame body_frame{nullptr, nullptr};
-  detail::DeferFrame** slot = nullptr;
-  if (detail::panic_frames_active.load(std::memory_order_relaxed) != 0) {
-    slot = &detail::defer_frame_slot();  // maybe inside a deferred call: mask recover()
-    body_frame.outer = *slot;
-    *slot = &body_frame;
+  // While no deferred call runs for a panic anywhere, recover() has nothing to mask; otherwise
+  // this may be inside such a call (see panic_frames_active).
+  if (detail::panic_frames_active.load(std::memory_order_relaxed) == 0) [[likely]] {
+    return detail::run_func<false>(body);
   }
-  std::exception_ptr pending;
-  std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
-  try {
-    if constexpr (std::is_void_v<R>) {
-      body(defer);
-    } else {
-      result.emplace(body(defer));
-    }
-    defer.run_normally();  // under body_frame: recover() there returns nothing
-  } catch (...) {
-    pending = std::current_exception();  // a panic, or a C++ exception treated as one
-  }
-  if (slot) *slot = body_frame.outer;
-  if (pending) {
-    pending = defer.unwind(std::move(pending));
-    if (pending) std::rethrow_exception(pending);
-  }
-  if constexpr (!std::is_void_v<R>) {
-    if (result) return std::move(*result);
-    return R{};  // recovered: Go's zero value for an unnamed result
-  }
+  return detail::run_func_masked(body);
 }
 
 }  // namespace gocxx

@@ -217,7 +217,7 @@ std::optional<PanicValue> recover() {
   return value;
 }
 
-std::exception_ptr Defer::unwind(std::exception_ptr pending) {
+void Defer::finish_panicking(std::exception_ptr pending) {
   detail::DeferFrame*& slot = detail::defer_frame_slot();
   detail::panic_frames_active.fetch_add(1, std::memory_order_relaxed);
   struct Leave {
@@ -239,8 +239,7 @@ std::exception_ptr Defer::unwind(std::exception_ptr pending) {
     if (n->destroy) n->destroy(n);
     if (pending && detail::is_recovered(pending)) pending = nullptr;
   }
-  used_ = 0;
-  return pending;
+  if (pending) std::rethrow_exception(pending);
 }
 
 void Defer::discard() noexcept {
