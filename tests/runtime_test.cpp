@@ -185,6 +185,86 @@ TEST(Goroutine, LargeStackPerSpawn) {
   });
 }
 
+// The C++ runtime keeps caught and uncaught exceptions per thread. A goroutine that parks inside
+// a catch block (or in a destructor run by unwinding) must find its own exceptions when it
+// resumes, whichever thread it resumes on and whatever other goroutines caught meanwhile.
+struct Thrown {
+  int id;
+};
+
+TEST(Goroutine, ExceptionStateFollowsTheGoroutineAcrossSwitches) {
+  for (int procs : {1, 4}) {
+    run_with(procs, [] {
+      constexpr int kGoroutines = 8;
+      std::atomic<int> rethrew_own{0}, wrong{0};
+      gocxx::Chan<int> relay(1);
+      gocxx::sync::WaitGroup wg;
+      for (int id = 0; id < kGoroutines; ++id) {
+        wg.add(1);
+        gocxx::go([&, id]() mutable {
+          for (int i = 0; i < 200; ++i) {
+            try {
+              throw Thrown{id};
+            } catch (const Thrown&) {
+              relay.send(id);  // parks now and then: the buffer holds one
+              relay.recv();
+              gocxx::yield();
+              try {
+                throw;  // the exception this goroutine is handling, not another's
+              } catch (const Thrown& again) {
+                (again.id == id ? rethrew_own : wrong).fetch_add(1);
+              }
+              if (std::uncaught_exceptions() != 0) wrong.fetch_add(1);
+            }
+          }
+          wg.done();
+        });
+      }
+      wg.wait();
+      EXPECT_EQ(rethrew_own.load(), kGoroutines * 200);
+      EXPECT_EQ(wrong.load(), 0);
+    });
+  }
+}
+
+TEST(Goroutine, UncaughtExceptionCountFollowsTheGoroutine) {
+  for (int procs : {1, 2}) {
+    run_with(procs, [] {
+      // The destructor parks while its goroutine unwinds; the other goroutine runs meanwhile
+      // (on the same thread with one P).
+      gocxx::Chan<int> unwinding, resume, done;
+      struct ParksWhileUnwinding {
+        gocxx::Chan<int> unwinding, resume;
+        int* seen;
+        ~ParksWhileUnwinding() {
+          unwinding.send(0);
+          resume.recv();
+          *seen = std::uncaught_exceptions();
+        }
+      };
+      int seen = -1, other_saw = -1;
+      gocxx::go([&]() mutable {
+        try {
+          ParksWhileUnwinding guard{unwinding, resume, &seen};
+          throw Thrown{1};
+        } catch (const Thrown&) {
+        }
+        done.send(0);
+      });
+      gocxx::go([&]() mutable {
+        unwinding.recv();
+        other_saw = std::uncaught_exceptions();
+        resume.send(0);
+        done.send(0);
+      });
+      done.recv();
+      done.recv();
+      EXPECT_EQ(seen, 1);       // still unwinding when it resumed
+      EXPECT_EQ(other_saw, 0);  // the other goroutine never counted that exception
+    });
+  }
+}
+
 TEST(Blocking, HandsThePToOtherGoroutines) {
   // One P. The goroutine in blocking() waits for a value that only another goroutine can
   // produce: this completes only if blocking() released the P.

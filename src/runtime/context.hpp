@@ -42,6 +42,19 @@ namespace gocxx::detail {
 
 namespace fctx = boost::context::detail;
 
+// The C++ runtime's per-thread exception state: the Itanium C++ ABI's __cxa_eh_globals (the
+// stack of caught exceptions, the count of uncaught ones), which libstdc++ and libc++abi lay out
+// alike. A goroutine can switch away inside a catch block or while unwinding (a handler that
+// sends on a channel, a destructor that locks a Mutex) and resume on another thread, or after
+// another goroutine caught exceptions on this one: so each goroutine keeps its own state, and
+// every switch swaps it into the thread the goroutine runs on (switch_away).
+struct EhState {
+  void* caught_exceptions = nullptr;
+  unsigned int uncaught_exceptions = 0;
+};
+// The calling thread's state, inside the C++ runtime (__cxa_get_globals).
+EhState* thread_eh_state();
+
 // One side of a switch: a goroutine, or a thread's own scheduler stack.
 struct ExecContext {
   fctx::fcontext_t saved = nullptr;  // where to resume; valid while not running

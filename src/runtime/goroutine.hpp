@@ -54,6 +54,7 @@ struct alignas(16) G {
   const ClosureOps* closure_ops = nullptr;
   std::uint64_t generation = 0;        // which gocxx::run owns it (stale wake-ups are dropped)
   DeferFrame* defer_top = nullptr;     // innermost func()/deferred-call frame (recover())
+  EhState eh;                          // its caught exceptions while switched out
 };
 
 // The goroutine running on this thread, or nullptr on a plain thread or the scheduler stack.

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cxxabi.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -511,6 +513,10 @@ struct Transfer {
   SwitchRequest* req;
 };
 
+EhState* thread_eh_state() {
+  return reinterpret_cast<EhState*>(abi::__cxa_get_globals());
+}
+
 // Called first thing wherever execution resumes after a jump.
 void on_resume(fctx::transfer_t t) {
   auto* x = static_cast<Transfer*>(t.data);
@@ -561,6 +567,7 @@ void switch_away(G* g, SwitchRequest* req, bool exiting = false) {
   M* m = g->m;
   P* p = m->p;
   Transfer x{m, g, req};
+  g->eh = *m->eh_state;
   if (diag::tracing()) [[unlikely]] diag::trace_go_stop(g, p, req->kind);
   G* next = nullptr;
   if (p && (p->schedtick + 1) % kGlobalCheckInterval != 0 &&
@@ -575,12 +582,14 @@ void switch_away(G* g, SwitchRequest* req, bool exiting = false) {
     t = switch_context(g->context, m->g0, &x, exiting);
   }
   on_resume(t);
+  *g->m->eh_state = g->eh;  // g->m: possibly another thread
 }
 
 void goroutine_entry(fctx::transfer_t t) {
   fiber_started();
   on_resume(t);
   G* g = current_g();
+  *g->m->eh_state = EhState{};  // whatever the previous goroutine on this thread left
   // No catch here: an escaping exception reaches std::terminate with the throwing frames
   // intact, and install_terminate_handler's handler reports it as a panic.
   g->closure_ops->run(g->closure);
@@ -598,6 +607,7 @@ void goroutine_entry(fctx::transfer_t t) {
 
 void m_main(M* m) {
   tls_m = m;
+  m->eh_state = thread_eh_state();
   m->g0.adopt_current_thread();
   install_overflow_handler_for_thread();
   m->p = std::exchange(m->next_p, nullptr);

@@ -41,6 +41,7 @@ struct M {
   P* p = nullptr;
   G* curg = nullptr;
   ExecContext g0;                            // this thread's own stack
+  EhState* eh_state = nullptr;               // this thread's C++ exception state
   std::thread thread;
   std::atomic<std::uint32_t> wake_word{0};   // idle sleep (futex)
   P* next_p = nullptr;                       // handed over by start_m before waking us
