@@ -1,8 +1,8 @@
 // defer / panic / recover (Go's semantics) on gocxx::func, gocxx::Defer and gocxx::Panic.
-#include <exception>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <new>
 #include <sstream>
 #include <stdexcept>
