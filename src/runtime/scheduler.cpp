@@ -775,13 +775,20 @@ std::uint32_t fastrand() {
   return rand_next(state);
 }
 
+namespace {
+// Waiting -> runnable, as ready() sees it; `waker` is the M doing it (nullptr: a plain thread).
+void mark_runnable(G* g, M* waker) {
+  cas_status(g, kWaiting, kRunnable);
+  if (diag::tracing()) [[unlikely]] diag::trace_go_unblock(g, waker);
+}
+}  // namespace
+
 void ready(G* g) {
   M* m = current_m();
   if (m && m->p) {  // a goroutine of a live run: its Runtime outlives this call
     Runtime* rt = m->rt;
     if (g->generation != rt->generation) return;
-    cas_status(g, kWaiting, kRunnable);
-    if (diag::tracing()) [[unlikely]] diag::trace_go_unblock(g, m);
+    mark_runnable(g, m);
     local_put(rt, m->p, g, true);
     wakep(rt);
     return;
@@ -789,8 +796,7 @@ void ready(G* g) {
   std::shared_lock lk(g_runtime_lock);
   Runtime* rt = current_runtime();
   if (!rt || g->generation != rt->generation) return;  // abandoned by an earlier run
-  cas_status(g, kWaiting, kRunnable);
-  if (diag::tracing()) [[unlikely]] diag::trace_go_unblock(g, m);
+  mark_runnable(g, m);
   global_put(rt, g);
   wakep(rt);
 }

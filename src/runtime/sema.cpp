@@ -85,7 +85,8 @@ void Sema::release(bool handoff) {
   // for it is queued (it cannot return before it is dequeued and woken).
   if (root.nwait.load(std::memory_order_seq_cst) == 0) return;
   root.lock.lock();
-  Waiter* w = root.nwait.load(std::memory_order_relaxed) == 0 ? nullptr : pop_waiter_for(root, this);
+  Waiter* w = nullptr;
+  if (root.nwait.load(std::memory_order_relaxed) != 0) w = pop_waiter_for(root, this);
   if (w) root.nwait.fetch_sub(1, std::memory_order_relaxed);
   root.lock.unlock();
   if (!w) return;
