@@ -3,6 +3,7 @@
 #include <gocxx/debug.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <regex>
 #include <sstream>
@@ -323,6 +324,62 @@ TEST_F(DebugDeathTest, SigquitDumpsAllGoroutinesAndExits2) {
               ::testing::ExitedWithCode(2),
               AllOf(StartsWith("SIGQUIT: quit\n\ngoroutine 1 ["),
                     ContainsRegex("goroutine [0-9]+ \\[chan send\\]:.*blocked_sender")));
+}
+
+// Started with SIGQUIT ignored (`prog &` from a non-interactive shell): Go installs its handler
+// anyway. The death test's process is fresh, so an ignore set before its first run is what an
+// inherited one looks like.
+TEST_F(DebugDeathTest, SigquitDumpsEvenWhenStartedIgnored) {
+  EXPECT_EXIT(
+      {
+        unsetenv("GOCXX_SIGQUIT");
+        signal(SIGQUIT, SIG_IGN);
+        run_with(2, [] {
+          raise(SIGQUIT);
+          gocxx::time::sleep(20s);
+        });
+        std::_Exit(0);  // ignored: no dump
+      },
+      ::testing::ExitedWithCode(2), StartsWith("SIGQUIT: quit\n\ngoroutine 1 ["));
+}
+
+TEST_F(DebugDeathTest, SigquitIgnoredByTheProgramOrWithGocxxSigquit0StaysIgnored) {
+  EXPECT_EXIT(
+      {
+        setenv("GOCXX_SIGQUIT", "0", 1);
+        signal(SIGQUIT, SIG_IGN);
+        run_with(1, [] { raise(SIGQUIT); });
+        std::fprintf(stderr, "still running\n");
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "^still running\n$");
+  EXPECT_EXIT(
+      {
+        unsetenv("GOCXX_SIGQUIT");
+        run_with(1, [] {});          // the first run installs the dump
+        signal(SIGQUIT, SIG_IGN);    // then the program ignores SIGQUIT itself
+        run_with(1, [] { raise(SIGQUIT); });
+        std::fprintf(stderr, "still running\n");
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "^still running\n$");
+}
+
+TEST_F(DebugDeathTest, SigquitHandlerOfTheProgramIsKept) {
+  EXPECT_EXIT(
+      {
+        unsetenv("GOCXX_SIGQUIT");
+        signal(SIGQUIT, [](int) {
+          static const char msg[] = "own handler\n";
+          (void)!write(2, msg, sizeof msg - 1);
+          _exit(3);
+        });
+        run_with(1, [] {
+          raise(SIGQUIT);
+          for (;;) gocxx::time::sleep(1s);
+        });
+      },
+      ::testing::ExitedWithCode(3), "^own handler\n$");
 }
 
 TEST_F(DebugDeathTest, TracebackAllShowsOtherGoroutinesOnPanic) {

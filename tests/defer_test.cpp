@@ -1,5 +1,8 @@
 // defer / panic / recover (Go's semantics) on gocxx::func, gocxx::Defer and gocxx::Panic.
 #include <atomic>
+#include <cmath>
+#include <complex>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -12,6 +15,7 @@
 #include "test_util.hpp"
 
 using namespace std::chrono_literals;
+using gocxx::test::in_goroutine;
 using gocxx::test::run_with;
 
 // ---- allocation counting, to prove the common defer forms allocate nothing ----------------
@@ -152,6 +156,76 @@ TEST(Recover, ReturnsThePanicValueOfAnyType) {
   EXPECT_FALSE(o->message().empty());
 }
 
+TEST(Recover, ValuesPrintAsGosPrintDoes) {
+  // Go's printpanicval; the expected strings are go1.19's output for the same panic(v).
+  auto message = [](auto v) { return gocxx::PanicValue(v).message(); };
+  EXPECT_EQ(message(1.5), "+1.500000e+000");
+  EXPECT_EQ(message(1.5f), "+1.500000e+000");
+  EXPECT_EQ(message(-2.25), "-2.250000e+000");
+  EXPECT_EQ(message(0.0), "+0.000000e+000");
+  EXPECT_EQ(message(-0.0), "-0.000000e+000");
+  EXPECT_EQ(message(std::nan("")), "NaN");
+  EXPECT_EQ(message(HUGE_VAL), "+Inf");
+  EXPECT_EQ(message(-HUGE_VAL), "-Inf");
+  EXPECT_EQ(message(1e100), "+1.000000e+100");
+  EXPECT_EQ(message(1e-5), "+1.000000e-005");
+  EXPECT_EQ(message(0.1), "+1.000000e-001");
+  EXPECT_EQ(message(1.0 / 3), "+3.333333e-001");
+  EXPECT_EQ(message(1.0f / 3), "+3.333333e-001");
+  EXPECT_EQ(message(123456789.0), "+1.234568e+008");
+  EXPECT_EQ(message(9.9999999), "+1.000000e+001");
+  EXPECT_EQ(message(1.7976931348623157e308), "+1.797693e+308");
+  EXPECT_EQ(message(5e-324), "+4.940656e-324");
+  EXPECT_EQ(message(std::complex<double>(1, -2)), "(+1.000000e+000-2.000000e+000i)");
+  EXPECT_EQ(message(std::int8_t{-5}), "-5");  // Go's int8 and uint8 (byte) are numbers
+  EXPECT_EQ(message(std::uint8_t{200}), "200");
+  EXPECT_EQ(message(U'x'), "120");  // a rune
+  EXPECT_EQ(message('x'), "x");     // C++'s char is text
+  EXPECT_EQ(message(true), "true");
+  EXPECT_EQ(message(gocxx::errors::make("broken pipe")), "broken pipe");
+  struct Custom : gocxx::ErrorBase {
+    std::string message() const override { return "custom error"; }
+  };
+  EXPECT_EQ(message(Custom{}), "custom error");  // any error type: its Error()
+  EXPECT_EQ(message(Point{1, 2}), "{1 2}");     // other types: as before
+}
+
+TEST(Recover, DeferringRecoverItselfDoesNotStopThePanic) {
+  // Go's `defer recover()`: recover is the deferred function, not called by one, so it returns
+  // nil and the panic goes on to the next deferred call.
+  std::string seen_outside;
+  bool returned_normally = false;
+  gocxx::func([&](gocxx::Defer& outer) {
+    outer([&] {
+      if (auto p = gocxx::recover()) seen_outside = p->message();
+    });
+    gocxx::func([&](gocxx::Defer& defer) {
+      defer(&gocxx::recover);
+      defer(gocxx::recover);
+      gocxx::panic("goes on");
+    });
+    returned_normally = true;
+  });
+  EXPECT_FALSE(returned_normally);
+  EXPECT_EQ(seen_outside, "goes on");
+}
+
+namespace {
+[[gnu::noinline]] bool helper_recovers() { return gocxx::recover().has_value(); }
+}  // namespace
+
+TEST(Recover, PlainFunctionCalledByTheDeferredCallRecovers) {
+  // Unlike Go (where recover must be called by the deferred function itself): gocxx sees func
+  // scopes, not C++ frames, so a helper without a func scope of its own counts as the deferred
+  // call (documented at gocxx::recover).
+  bool recovered = false;
+  gocxx::func([&](gocxx::Defer& defer) {
+    defer([&] { recovered = helper_recovers(); });
+    gocxx::panic("x");
+  });
+  EXPECT_TRUE(recovered);
+}
+
 TEST(Recover, ReturnsNothingOutsideADeferredCallOrWhenNotPanicking) {
   EXPECT_FALSE(gocxx::recover());  // not panicking at all
   bool in_defer_without_panic = true;
@@ -224,6 +298,29 @@ TEST(Recover, PanicInDeferredCallReplacesTheFirst) {
     });
   });
   EXPECT_EQ(last, "second");
+}
+
+TEST(Recover, CppExceptionThatReplacesAPanicKeepsItsType) {
+  EXPECT_THROW(gocxx::func([](gocxx::Defer& defer) {
+                 defer([] { throw std::out_of_range("B"); });
+                 gocxx::panic("A");
+               }),
+               std::out_of_range);
+  // Recovered, it is the panic value, once.
+  std::string got;
+  bool again = true;
+  gocxx::func([&](gocxx::Defer& outer) {
+    outer([&] {
+      if (auto p = gocxx::recover()) got = p->message();
+      again = gocxx::recover().has_value();
+    });
+    gocxx::func([](gocxx::Defer& defer) {
+      defer([] { throw std::out_of_range("B"); });
+      gocxx::panic("A");
+    });
+  });
+  EXPECT_EQ(got, "B");
+  EXPECT_FALSE(again);
 }
 
 TEST(Recover, CppExceptionsUnwindLikePanics) {
@@ -334,14 +431,6 @@ class DeferDeathTest : public testing::Test {
 };
 
 namespace {
-template <class F>
-void in_goroutine(F f) {
-  run_with(2, [f] {
-    gocxx::Chan<int> never;
-    gocxx::go([f] { f(); });
-    never.recv();
-  });
-}
 }  // namespace
 
 TEST_F(DeferDeathTest, DeferredCallsRunBeforeTheReport) {
@@ -375,6 +464,71 @@ TEST_F(DeferDeathTest, RecoveredThenPanicAgainIsMarkedRecovered) {
                 });
               }),
               testing::ExitedWithCode(2), "panic: A \\[recovered\\]\n\tpanic: B\n\ngoroutine");
+}
+
+// A C++ exception from a deferred call replaces the panic as a panic does, and the report
+// still shows both (it keeps its type, so the link is kept beside it).
+TEST_F(DeferDeathTest, CppExceptionDuringPanicPrintsBoth) {
+  EXPECT_EXIT(in_goroutine([] {
+                gocxx::func([](gocxx::Defer& defer) {
+                  defer([] { throw std::runtime_error("B"); });
+                  gocxx::panic("A");
+                });
+              }),
+              testing::ExitedWithCode(2), "^panic: A\n\tpanic: B\n\ngoroutine");
+  EXPECT_EXIT(in_goroutine([] {
+                gocxx::func([](gocxx::Defer& defer) {
+                  defer([] { throw std::runtime_error("C"); });
+                  defer([] { throw std::logic_error("B"); });
+                  gocxx::panic("A");
+                });
+              }),
+              testing::ExitedWithCode(2), "^panic: A\n\tpanic: B\n\tpanic: C\n\ngoroutine");
+  EXPECT_EXIT(in_goroutine([] {  // across func scopes
+                gocxx::func([](gocxx::Defer& outer) {
+                  outer([] { gocxx::panic("C"); });
+                  gocxx::func([](gocxx::Defer& defer) {
+                    defer([] { throw std::runtime_error("B"); });
+                    gocxx::panic("A");
+                  });
+                });
+              }),
+              testing::ExitedWithCode(2), "^panic: A\n\tpanic: B\n\tpanic: C\n\ngoroutine");
+  EXPECT_EXIT(in_goroutine([] {
+                gocxx::func([](gocxx::Defer& defer) {
+                  defer([] { gocxx::panic("B"); });
+                  throw std::runtime_error("A");
+                });
+              }),
+              testing::ExitedWithCode(2), "^panic: A\n\tpanic: B\n\ngoroutine");
+}
+
+TEST_F(DeferDeathTest, CppExceptionAfterRecoverIsMarkedRecovered) {
+  EXPECT_EXIT(in_goroutine([] {
+                gocxx::func([](gocxx::Defer& defer) {
+                  defer([] {
+                    gocxx::recover();
+                    throw std::runtime_error("B");
+                  });
+                  gocxx::panic("A");
+                });
+              }),
+              testing::ExitedWithCode(2), "^panic: A \\[recovered\\]\n\tpanic: B\n\ngoroutine");
+  EXPECT_EXIT(in_goroutine([] {
+                gocxx::func([](gocxx::Defer& defer) {
+                  defer([] {
+                    gocxx::recover();
+                    gocxx::panic("B");
+                  });
+                  throw std::runtime_error("A");
+                });
+              }),
+              testing::ExitedWithCode(2), "^panic: A \\[recovered\\]\n\tpanic: B\n\ngoroutine");
+}
+
+TEST_F(DeferDeathTest, FloatPanicPrintsAsGo) {
+  EXPECT_EXIT(in_goroutine([] { gocxx::panic(1.5); }), testing::ExitedWithCode(2),
+              "^panic: \\+1\\.500000e\\+000\n\ngoroutine");
 }
 
 TEST_F(DeferDeathTest, ReportShowsThePanicSite) {

@@ -26,6 +26,10 @@ for c in 'info goroutines' 'goroutine 1 bt' 'goroutine 2 bt' 'goroutine 3 bt' 'g
   commands+=(-ex "echo ==== $c\\n" -ex "$c")
 done
 export GOCXX_MAXPROCS=4
+# generate-core-file stops copying a mapping at the first page it cannot read: goroutine stacks
+# with guard regions (Linux 6.13+) would be missing from the core. mprotect'd guard pages are
+# mappings of their own, which gdb skips.
+export GOCXX_STACK_GUARD=mprotect
 timeout 300 "$gdb" "${common[@]}" -iex "add-auto-load-safe-path $target" \
   -ex 'set disable-randomization off' -ex 'set startup-with-shell off' \
   -ex 'break gdb_target_ready' -ex 'run' \

@@ -4,6 +4,7 @@
 
 #include "test_util.hpp"
 
+using gocxx::test::in_goroutine;
 using gocxx::test::run_with;
 
 namespace {
@@ -15,15 +16,6 @@ namespace {
 struct NotAnException {};
 [[gnu::noinline]] void throwing_non_exception() { throw NotAnException{}; }
 
-// Spawns f in a goroutine and waits for it forever (the panic ends the process first).
-template <class F>
-void in_goroutine(F f) {
-  run_with(2, [f] {
-    gocxx::Chan<int> never;
-    gocxx::go([f] { f(); });
-    never.recv();
-  });
-}
 
 }  // namespace
 
@@ -81,4 +73,49 @@ TEST(Panic, CaughtExceptionsInsideGoroutinesAreNotPanics) {
     done.recv();
   });
   EXPECT_EQ(caught, 1);
+}
+
+// ---- "created by": Go omits "in goroutine 0"; after_func's goroutine names after_func ------
+
+namespace {
+[[gnu::noinline]] void spawn_panicking_goroutine() { gocxx::go(panicking_function); }
+}  // namespace
+
+TEST_F(PanicDeathTest, GoroutineStartedByAThreadNamesNoParentGoroutine) {
+  EXPECT_EXIT(run_with(2,
+                       [] {
+                         std::thread spawner(spawn_panicking_goroutine);
+                         gocxx::test::join(spawner);
+                         gocxx::Chan<int> never;
+                         never.recv();
+                       }),
+              testing::ExitedWithCode(2),
+              "^panic: something went wrong\n\ngoroutine 2 \\[running\\]:\n(.|\n)*"
+              "created by [^\n]*spawn_panicking_goroutine\n\t[^\n]*panic_test.cpp:[0-9]+ \\+0x");
+}
+
+TEST_F(PanicDeathTest, AfterFuncGoroutineIsCreatedByAfterFunc) {
+  // Go: "created by time.goFunc".
+  EXPECT_EXIT(run_with(2,
+                       [] {
+                         gocxx::time::after_func(std::chrono::milliseconds(1),
+                                                 [] { gocxx::panic("in timer"); });
+                         gocxx::Chan<int> never;
+                         never.recv();
+                       }),
+              testing::ExitedWithCode(2),
+              "^panic: in timer\n\ngoroutine 2 \\[running\\]:\n(.|\n)*"
+              "created by gocxx::time::after_func\n\t[^\n]*timer.cpp:[0-9]+ \\+0x[0-9a-f]+\n$");
+}
+
+TEST_F(PanicDeathTest, AfterFuncThreadWithoutARunIsCreatedByAfterFunc) {
+  // No run active: a thread stands in for the goroutine, and says who started it.
+  EXPECT_EXIT(
+      {
+        gocxx::time::after_func(std::chrono::milliseconds(1), [] { gocxx::panic("in timer"); });
+        std::this_thread::sleep_for(std::chrono::seconds(60));
+      },
+      testing::ExitedWithCode(2),
+      "^panic: in timer\n\nthread \\[running\\]:\n(.|\n)*"
+      "created by gocxx::time::after_func\n\t[^\n]*timer.cpp:[0-9]+ \\+0x[0-9a-f]+\n$");
 }

@@ -1,9 +1,19 @@
 // The scheduler: run/go/yield/blocking, goroutine identity and counting, the registry's
 // states and wait reasons, stacks.
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -11,6 +21,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gmock/gmock.h>
 
 #include "diag/stacktrace.hpp"
 #include "runtime/registry.hpp"
@@ -45,6 +57,15 @@ TEST(Run, RepeatedRunsWithDifferentProcs) {
 TEST(Run, RejectsNestedRunAndBadOptions) {
   run_with(2, [] { EXPECT_THROW(gocxx::run([] {}), std::logic_error); });
   EXPECT_THROW(gocxx::run([] {}, gocxx::Options{.procs = -1}), std::invalid_argument);
+  // Bounded like GOCXX_MAXPROCS (a million Ps took 2.5 GB before the check).
+  for (int procs : {gocxx::kMaxProcs + 1, 1'000'000, 10'000'000}) {
+    try {
+      gocxx::run([] {}, gocxx::Options{.procs = procs});
+      ADD_FAILURE() << "procs = " << procs << " accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("Options::procs must be in [0, gocxx::kMaxProcs"));
+    }
+  }
 }
 
 TEST(Run, MaxprocsFromEnvironment) {
@@ -454,8 +475,224 @@ TEST(RuntimeDeathTest, StackOverflowIsReportedWithTheGoroutine) {
               "runtime: goroutine 2 stack exceeds [0-9]+-byte limit(.|\n)*fatal error: stack overflow");
 }
 
+// Go's main goroutine has no creator line (the handler's report ends as a panic's does).
+TEST(RuntimeDeathTest, StackOverflowInMainHasNoCreatedBy) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(run_with(2, [] { recurse_forever(0); }), testing::ExitedWithCode(2),
+              testing::AllOf(
+                  testing::ContainsRegex("runtime: goroutine 1 stack exceeds [0-9]+-byte limit"
+                                         "(.|\n)*fatal error: stack overflow"),
+                  testing::Not(testing::HasSubstr("created by"))));
+}
+
 TEST(RuntimeDeathTest, GoOutsideRunPanics) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(gocxx::test::on_plain_thread([] { gocxx::go([] {}); }), testing::ExitedWithCode(2),
               "panic: gocxx::go called outside gocxx::run");
+}
+
+// ---- OS thread creation failure -----------------------------------------------------------
+
+namespace {
+
+// Makes every later attempt of this process to create a thread fail as an exhausted process
+// limit does (EAGAIN), with a seccomp filter: deterministic, and unlike RLIMIT_NPROC it also
+// applies to root. glibc tries clone3 first and falls back to clone on ENOSYS.
+void forbid_new_threads() {
+#if defined(__x86_64__)
+  constexpr std::uint32_t kArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+  constexpr std::uint32_t kArch = AUDIT_ARCH_AARCH64;
+#endif
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),  // flags, low half
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EAGAIN),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(std::size(code)), code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0) {
+    std::perror("seccomp");
+    std::_Exit(3);
+  }
+  try {
+    std::thread([] {}).join();
+    std::_Exit(4);  // the filter did not take
+  } catch (const std::system_error&) {
+  }
+}
+
+}  // namespace
+
+// Go: "runtime: failed to create new OS thread ... fatal error: newosproc". Before, the error
+// became a panic blamed on the goroutine, and catching it left a P with no M.
+TEST(RuntimeDeathTest, ThreadCreationFailureIsFatal) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(run_with(1,
+                       [] {
+                         forbid_new_threads();
+                         gocxx::go([] {});  // queued: the blocking call below must hand off its P
+                         try {
+                           gocxx::blocking([] {});
+                         } catch (...) {
+                         }
+                         std::_Exit(0);  // the runtime went on without its M
+                       }),
+              testing::ExitedWithCode(2),
+              "runtime: failed to create new OS thread \\(have [0-9]+ already; errno=11\\)"
+              "(.|\n)*fatal error: newosproc");
+}
+
+// The same when run() itself needs its first thread.
+TEST(RuntimeDeathTest, ThreadCreationFailureInRunIsFatal) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        forbid_new_threads();
+        try {
+          run_with(1, [] {});
+        } catch (...) {
+        }
+        std::_Exit(0);
+      },
+      testing::ExitedWithCode(2), "fatal error: newosproc");
+}
+
+// ---- fork without exec --------------------------------------------------------------------
+
+namespace {
+
+struct ForkedChild {
+  pid_t pid = 0;     // 0 in the child
+  int err_fd = -1;   // the parent's end of the child's stderr
+  int status = 0;    // as waitpid reports it
+  std::string err;   // what the child wrote to stderr
+};
+
+// Forks with the child's stderr on a pipe. A child that hangs is killed after 20 s.
+ForkedChild fork_child() {
+  int fds[2];
+  if (pipe(fds) != 0) std::abort();
+  ForkedChild child;
+  child.pid = fork();
+  if (child.pid == 0) {
+    alarm(20);
+    dup2(fds[1], 2);
+  } else {
+    child.err_fd = fds[0];
+  }
+  close(child.pid == 0 ? fds[0] : fds[1]);
+  if (child.pid == 0) close(fds[1]);
+  return child;
+}
+
+void wait_for(ForkedChild& child) {
+  gocxx::blocking([&] {  // on a plain thread it just runs
+    char buf[256];
+    for (ssize_t n; (n = read(child.err_fd, buf, sizeof buf)) > 0;) child.err.append(buf, n);
+    close(child.err_fd);
+    waitpid(child.pid, &child.status, 0);
+  });
+}
+
+// Runs `body` in a forked child, which then _exits 0; returns what became of it.
+template <class F>
+ForkedChild in_forked_child(F body) {
+  ForkedChild child = fork_child();
+  if (child.pid == 0) {
+    body();
+    _exit(0);
+  }
+  wait_for(child);
+  return child;
+}
+
+bool exited_with(const ForkedChild& child, int code) {
+  return WIFEXITED(child.status) && WEXITSTATUS(child.status) == code;
+}
+
+const char kForkFatal[] =
+    "fatal error: gocxx: fork without exec: the runtime cannot run in a child process (its "
+    "threads were not copied)\n";
+
+}  // namespace
+
+TEST(Fork, ChildThatNeedsTheRuntimeFailsLoudly) {
+  // Go: fork without exec is unsupported. Each of these hung or misbehaved in the child.
+  std::vector<std::pair<std::string, std::function<void()>>> uses = {
+      {"sleep", [] { gocxx::time::sleep(1ms); }},
+      {"channel receive", [] { gocxx::Chan<int>().recv(); }},
+      {"yield", [] { gocxx::yield(); }},
+      {"go", [] { gocxx::go([] {}); }},
+      {"run", [] { gocxx::run([] {}); }},
+      {"blocking", [] { gocxx::blocking([] {}); }},
+      {"a timer made on a plain thread", [] {
+         std::thread([] { gocxx::time::Timer t(1ms); }).join();
+       }},
+      {"return from the goroutine", nullptr},
+  };
+  run_with(2, [&] {
+    for (auto& [what, use] : uses) {
+      gocxx::Chan<ForkedChild> result;
+      gocxx::go([&use, result]() mutable {
+        ForkedChild child = fork_child();
+        if (child.pid == 0) {
+          if (!use) return;  // the forking goroutine returns, in the child
+          use();
+          _exit(0);  // `use` went unnoticed
+        }
+        wait_for(child);
+        result.send(child);
+      });
+      ForkedChild child = result.recv().value();
+      EXPECT_TRUE(exited_with(child, 2)) << what << ": status " << child.status << ", stderr: "
+                                         << child.err;
+      EXPECT_EQ(child.err, kForkFatal) << what;
+    }
+  });
+}
+
+TEST(Fork, ChildThatExecsOrExitsIsUnaffected) {
+  run_with(2, [] {
+    ForkedChild exec = in_forked_child([] {
+      execl("/bin/sh", "sh", "-c", "echo exec ran >&2; exit 7", static_cast<char*>(nullptr));
+    });
+    EXPECT_TRUE(exited_with(exec, 7)) << exec.status;
+    EXPECT_EQ(exec.err, "exec ran\n");
+    ForkedChild exits = in_forked_child([] { _exit(5); });
+    EXPECT_TRUE(exited_with(exits, 5)) << exits.status;
+    EXPECT_EQ(exits.err, "");
+  });
+}
+
+TEST(ForkDeathTest, ForkBeforeAnyRunLeavesTheChildAFreshProcess) {
+  // In a process of its own (the death test's), which has had no gocxx thread yet.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        ForkedChild child = in_forked_child([] {
+          int got = 0;
+          gocxx::run([&] {
+            gocxx::Chan<int> c;
+            gocxx::go([c]() mutable {
+              gocxx::time::sleep(1ms);
+              c.send(42);
+            });
+            got = c.recv().value();
+          });
+          _exit(got == 42 ? 0 : 1);
+        });
+        std::fprintf(stderr, "child status %d, stderr [%s]\n", child.status, child.err.c_str());
+        std::_Exit(0);
+      },
+      testing::ExitedWithCode(0), "^child status 0, stderr \\[\\]\n$");
 }

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 #include <gocxx/gocxx.hpp>
@@ -26,6 +28,17 @@ inline int scaled(int n) {
 template <class F>
 void run_with(int procs, F&& body) {
   gocxx::run(std::forward<F>(body), gocxx::Options{.procs = procs});
+}
+
+// Runs f in a goroutine of a fresh run and waits forever: for death tests, where what f does
+// (a panic, a fault) ends the process first.
+template <class F>
+void in_goroutine(F f) {
+  run_with(2, [f] {
+    gocxx::Chan<int> never;
+    gocxx::go([f] { f(); });
+    never.recv();
+  });
 }
 
 // Runs f on a plain thread with nothing to catch what it throws, so a panic there ends the
@@ -82,6 +95,32 @@ bool eventually(P pred) {
     gocxx::time::sleep(std::chrono::milliseconds(1));
   }
   return pred();
+}
+
+// Runs f (which calls gocxx::run) on a thread of its own and ends the process with a message
+// if f has not returned after `limit`: a regression that hangs a run reports itself instead
+// of waiting for the test runner's timeout, with a dump of every goroutine (SIGQUIT). A
+// liveness bound, far above the expected time.
+template <class F>
+void expect_returns(F f, const char* what, std::chrono::seconds limit = std::chrono::seconds(120)) {
+  std::atomic<std::uint32_t> done{0};
+  std::thread t([&] {
+    f();
+    done.store(1, std::memory_order_release);
+  });
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (done.load(std::memory_order_acquire) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::fprintf(stderr, "FAILED: %s did not return within %lld s (hung)\n", what,
+                   static_cast<long long>(limit.count()));
+      std::fflush(stderr);
+      std::raise(SIGQUIT);  // the run's handler dumps every goroutine and exits 2
+      std::this_thread::sleep_for(std::chrono::seconds(5));
+      std::_Exit(1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  t.join();
 }
 
 // Joins a plain thread from a goroutine without holding up the goroutine's P.

@@ -593,6 +593,34 @@ TEST_P(TickerP, ManyTickers) {
   });
 }
 
+// Go's TestAfterStress: a ticker whose period is shorter than a tick takes to deliver (always
+// due) delivers ticks as fast as they are received, and neither it nor its dropped ticks
+// monopolize the timers: other timers fire and the scheduler keeps running.
+TEST_P(TickerP, TinyPeriodsDeliverAndShareTheTimers) {
+  gocxx::test::expect_returns(
+      [] {
+        run_with(GetParam(), [] {
+          for (std::chrono::nanoseconds period : {1ns, 100ns, 200ns, 1000ns}) {
+            Ticker tk(period);
+            TimePoint prev{};
+            for (int i = 0; i < 100; ++i) {
+              auto v = tk.c().recv();
+              ASSERT_TRUE(v.has_value());
+              EXPECT_GT(*v, prev);
+              prev = *v;
+            }
+            // An unreceived always-due ticker beside a sleeper, a timer and a spawned goroutine.
+            gocxx::time::sleep(2ms);
+            EXPECT_TRUE(gocxx::time::after(1ms).recv().has_value());
+            Chan<int> c;
+            go([c]() mutable { c.send(1); });
+            EXPECT_EQ(c.recv(), 1);
+          }
+        });
+      },
+      "receiving from tickers with tiny periods");
+}
+
 INSTANTIATE_TEST_SUITE_P(Procs, TickerP, ::testing::Values(1, 2, 4));
 
 TEST(TickerDeathTest, ZeroPeriodPanics) {

@@ -1,12 +1,31 @@
-# Sourced by tools/demo and tools/test: installs the Debian packages gocxx needs, if missing.
-# Usage: gocxx_install_deps [extra packages...]
+# shellcheck shell=bash
+# Sourced by tools/demo and tools/test: installs the Debian 12 packages gocxx needs, if missing.
+# Usage: gocxx_install_deps demo|test [extra packages...]
+#   demo  the library and the examples (what tools/demo builds and runs)
+#   test  that, plus the tests and benchmarks (what tools/test builds and runs)
+# tools/check-fresh-debian checks these lists in a clean Debian 12 root.
+
+# The library (CMakeLists.txt: find_package/pkg_check_modules) and the demo.
+GOCXX_DEPS_DEMO=(cmake ninja-build g++ pkg-config
+                 libboost-context-dev  # Boost::context: the context switch
+                 libdw-dev             # libdw: symbolized stacks
+                 zlib1g-dev            # ZLIB: gzip for the pprof goroutine profile
+                 golang-go)            # `go tool pprof`: the demo and tests read the profile back
+# The tests and benchmarks (tests/CMakeLists.txt, bench/CMakeLists.txt).
+GOCXX_DEPS_TEST=(libgtest-dev libgmock-dev  # GTest::gtest, GTest::gmock (Debian splits them)
+                 libbenchmark-dev           # bench/micro_bench
+                 gdb                        # the gdb extension's test (tests/gdb_test.sh)
+                 libtbb-dev libcuckoo-dev)  # map_bench's references (optional in CMake)
+
 gocxx_install_deps() {
-  local packages=(cmake ninja-build g++ pkg-config libboost-context-dev libdw-dev
-                  libgtest-dev libbenchmark-dev
-                  gdb  # the gdb extension's test (tests/gdb_test.sh)
-                  libtbb-dev libcuckoo-dev  # map_bench's references
-                  golang-go  # `go tool pprof` for the pprof profile test (zlib1g-dev: via libdw-dev)
-                  "$@")
+  local packages=("${GOCXX_DEPS_DEMO[@]}")
+  case "${1:-}" in
+    demo) ;;
+    test) packages+=("${GOCXX_DEPS_TEST[@]}") ;;
+    *) echo "gocxx_install_deps: first argument must be 'demo' or 'test'" >&2; return 2 ;;
+  esac
+  shift
+  packages+=("$@")
   local missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

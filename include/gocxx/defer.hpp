@@ -29,6 +29,7 @@
 
 #include <any>
 #include <atomic>
+#include <complex>
 #include <cstddef>
 #include <exception>
 #include <memory>
@@ -56,7 +57,9 @@ class PanicValue {
   }
 
   const std::any& value() const { return value_; }
-  // How Go prints it after "panic: ": a string as is, an error's message, a number...
+  // How Go prints it after "panic: ": a string as is, an error's Error(), a number as Go's
+  // print does (floats "+1.500000e+000", "NaN", "+Inf"; complex numbers "(re im i)" alike).
+  // Other types: their operator<<, else the type's name.
   const std::string& message() const { return message_; }
   template <class T>
   const T* as() const {
@@ -69,10 +72,18 @@ class PanicValue {
     using D = std::decay_t<T>;
     if constexpr (std::is_convertible_v<const D&, std::string_view>) {
       return std::string(std::string_view(v));
-    } else if constexpr (std::is_same_v<D, error>) {
+    } else if constexpr (std::is_same_v<D, error> || std::is_base_of_v<ErrorBase, D>) {
       return v.message();
     } else if constexpr (std::is_same_v<D, bool>) {
       return v ? "true" : "false";
+    } else if constexpr (std::is_floating_point_v<D>) {
+      return describe_float(static_cast<double>(v));
+    } else if constexpr (is_complex<D>::value) {
+      return "(" + describe_float(static_cast<double>(v.real())) +
+             describe_float(static_cast<double>(v.imag())) + "i)";
+    } else if constexpr (std::is_integral_v<D> && !std::is_same_v<D, char>) {
+      // Go's integers, bytes and runes print as numbers; C++'s `char` is text and stays one.
+      return std::to_string(v);
     } else if constexpr (std::is_base_of_v<std::exception, D>) {
       return v.what();
     } else if constexpr (std::is_same_v<D, std::exception_ptr>) {
@@ -86,6 +97,12 @@ class PanicValue {
     }
   }
   static std::string describe_exception(const std::exception_ptr& e);
+  // Go's print(float64): "+d.dddddde+ddd".
+  static std::string describe_float(double v);
+  template <class T>
+  struct is_complex : std::false_type {};
+  template <class T>
+  struct is_complex<std::complex<T>> : std::true_type {};
 
   std::any value_;
   std::string message_;
@@ -127,7 +144,11 @@ template <class T>
 }
 
 // Go's recover(): inside a deferred call run because of a panic, stops the panic and returns
-// its value; anywhere else (or a second time) returns std::nullopt.
+// its value; anywhere else (or a second time) returns std::nullopt. As in Go, the deferred call
+// must call it: recover as the deferred function itself (`defer(gocxx::recover)`, Go's
+// `defer recover()`) and recover in the body of a gocxx::func that the deferred call runs
+// return nothing. Unlike Go, a plain function that the deferred call calls does recover: only
+// func scopes are visible to gocxx, not C++ call frames.
 std::optional<PanicValue> recover();
 
 namespace detail {
@@ -165,6 +186,11 @@ class Defer {
   // defer f(): a closure reads its captures when it runs.
   template <class F>
   void operator()(F&& f) {
+    if constexpr (std::is_same_v<std::decay_t<F>, decltype(&recover)>) {
+      // Go's `defer recover()`: recover is then the deferred function itself, not called by
+      // one, so it returns nil and the panic goes on. Deferring it does nothing at all.
+      if (f == &recover) return;
+    }
     push(std::forward<F>(f));
   }
   // defer f(args...): the arguments are evaluated (copied) now, as Go evaluates them.

@@ -20,19 +20,29 @@
 
 namespace gocxx {
 
+// The largest goroutine stack, 1 GiB (Go's limit on 64-bit systems is 1 GB).
+inline constexpr std::size_t kMaxStackSize = std::size_t{1} << 30;
+
+// The most Ps a run may have (Options::procs, GOCXX_MAXPROCS): each P costs memory and an M
+// may be started for each.
+inline constexpr int kMaxProcs = 1 << 16;
+
 // Settings for one gocxx::run. Zero means "the default".
 struct Options {
-  // Number of Ps (Go's GOMAXPROCS). Default: the GOCXX_MAXPROCS environment variable, else the
-  // number of hardware threads.
+  // Number of Ps (Go's GOMAXPROCS), at most kMaxProcs (else run() throws
+  // std::invalid_argument). Default: the GOCXX_MAXPROCS environment variable, else the number
+  // of hardware threads.
   int procs = 0;
   // Virtual size of each goroutine stack, committed lazily page by page. Default 256 KiB
-  // (GOCXX_STACK_SIZE overrides). Rounded up to whole pages.
+  // (GOCXX_STACK_SIZE overrides). Rounded up to whole pages; at most kMaxStackSize, else run()
+  // throws std::invalid_argument.
   std::size_t stack_size = 0;
 };
 
 // Per-spawn settings: gocxx::go(gocxx::SpawnOptions{.stack_size = 4 << 20}, f).
 struct SpawnOptions {
-  std::size_t stack_size = 0;  // 0: the run's default
+  // 0: the run's default. At most kMaxStackSize, else go() panics.
+  std::size_t stack_size = 0;
 };
 
 using GoroutineId = std::uint64_t;

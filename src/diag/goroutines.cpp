@@ -5,10 +5,12 @@
 //             run while its saved registers and stack are read; then the bit is cleared.
 //   runnable  nothing stops an M from picking it up mid-read, so the read is optimistic, like
 //             a seqlock: note G::resumes, unwind (reads confined to its stack, so a stack that
-//             changes underneath gives garbage, never a fault), and keep the result only if it
-//             is still runnable with the same resumes count; otherwise it is shown as running.
+//             changes underneath gives garbage, never a fault), and keep the result only if
+//             the resumes count is unchanged; otherwise read it again.
 //   running, syscall   its stack is live on another thread: shown without frames, as Go does.
 //   abandoned (its run has returned)   nothing will ever touch it again: read directly.
+// The identity (id, parent, creation site) of every G is read the same optimistic way: a dead
+// G may be reused by make_goroutine at any moment, which bumps resumes first.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +22,7 @@
 
 #include "diag/goroutines.hpp"
 #include "diag/stacktrace.hpp"
+#include "runtime/futex.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/scheduler.hpp"
 
@@ -89,57 +92,80 @@ GoroutineState state_of(std::uint32_t status) {
   }
 }
 
-// Reads the fields and stack of one G, following the protocol at the top of this file.
-bool read_goroutine(G* g, std::uint64_t live_generation, const G* self, RawGoroutine& out) {
-  std::uint32_t status = g->status.load(std::memory_order_acquire);
-  std::uint32_t base = status & ~detail::kScanBit;
-  if (base == detail::kIdle || base == detail::kDead) return false;
+enum class ReadResult { kRead, kSkip, kRetry };
+
+void read_wait(const G* g, RawGoroutine& out) {
+  out.wait_reason = g->wait_reason.load(std::memory_order_relaxed);
+  out.wait_since_ns = g->wait_since_ns.load(std::memory_order_relaxed);
+}
+
+// One attempt at reading g (see the protocol at the top of this file).
+ReadResult try_read_goroutine(G* g, std::uint64_t live_generation, const G* self,
+                              RawGoroutine& out) {
+  const std::uint32_t resumes = g->resumes.load(std::memory_order_acquire);
+  const std::uint32_t status = g->status.load(std::memory_order_acquire);
+  const std::uint32_t base = status & ~detail::kScanBit;
+  if (base == detail::kIdle || base == detail::kDead) return ReadResult::kSkip;
+  // The G's identity: written by make_goroutine while the G was dead, and read racily here;
+  // the `resumes` check at the end discards a read that overlapped a reuse.
   out.g = g;
-  out.abandoned = g->generation != live_generation;
+  out.id = racy_word(&g->id);
+  out.parent_id = racy_word(&g->parent_id);
+  out.create_pc = racy_word(&g->create_pc);
+  out.generation = racy_word(&g->generation);
+  out.abandoned = out.generation != live_generation;
   out.state = state_of(status);
   out.stack_available = false;
+  out.pcs.clear();
   if (g == self) {
     out.state = GoroutineState::running;
   } else if (out.abandoned) {
     if (base == detail::kWaiting || base == detail::kRunnable) {
       out.pcs = unwind_parked(g);
       out.stack_available = true;
+      read_wait(g, out);
     }
   } else if (base == detail::kWaiting) {
     std::uint32_t expected = detail::kWaiting;
-    if (g->status.compare_exchange_strong(expected, detail::kWaiting | detail::kScanBit,
-                                          std::memory_order_acquire)) {
-      out.pcs = unwind_parked(g);
-      out.stack_available = true;
-      g->status.store(detail::kWaiting, std::memory_order_release);
-    } else {
-      out.state = state_of(expected);  // woken meanwhile: now runnable or running
+    if (!g->status.compare_exchange_strong(expected, detail::kWaiting | detail::kScanBit,
+                                           std::memory_order_acquire)) {
+      return ReadResult::kRetry;  // woken meanwhile
     }
+    out.pcs = unwind_parked(g);
+    out.stack_available = true;
+    read_wait(g, out);
+    g->status.store(detail::kWaiting, std::memory_order_release);
   } else if (base == detail::kRunnable) {
-    std::uint32_t resumes = g->resumes.load(std::memory_order_acquire);
-    if (racy_word(&g->context.saved) == 0) {
-      out.stack_available = true;  // never ran: no frames yet, only its creation site
-    } else {
-      std::vector<std::uintptr_t> pcs = unwind_parked(g);
-      std::atomic_thread_fence(std::memory_order_acquire);
-      if (g->status.load(std::memory_order_relaxed) == detail::kRunnable &&
-          g->resumes.load(std::memory_order_relaxed) == resumes) {
-        out.pcs = std::move(pcs);
-        out.stack_available = true;
-      } else {
-        out.state = GoroutineState::running;
-      }
+    // Never ran: no frames yet, only its creation site. Else unwind optimistically.
+    if (racy_word(&g->context.saved) != 0) out.pcs = unwind_parked(g);
+    out.stack_available = true;
+  }
+  if (out.state != GoroutineState::waiting) {
+    out.wait_reason = detail::WaitReason::kZero;
+    out.wait_since_ns = 0;
+  }
+  // Seqlock-style validation: prepare_to_run and make_goroutine change the status and bump
+  // `resumes` (then a release fence) before they touch the context, the stack or the identity.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (g->resumes.load(std::memory_order_relaxed) != resumes ||
+      (g->status.load(std::memory_order_relaxed) & ~detail::kScanBit) != base) {
+    return ReadResult::kRetry;
+  }
+  return ReadResult::kRead;
+}
+
+// Reads the fields and stack of one G. A G that starts running or is reused during every
+// attempt is left out of this snapshot (it is busy, not parked; a leak check asks again).
+bool read_goroutine(G* g, std::uint64_t live_generation, const G* self, RawGoroutine& out) {
+  constexpr int kAttempts = 16;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    switch (try_read_goroutine(g, live_generation, self, out)) {
+      case ReadResult::kRead: return true;
+      case ReadResult::kSkip: return false;
+      case ReadResult::kRetry: detail::cpu_relax(); break;
     }
   }
-  // Written before the G became visible in a queue, or while it was parked: stable now.
-  out.id = g->id;
-  out.parent_id = g->parent_id;
-  out.create_pc = g->create_pc;
-  out.wait_reason = out.state == GoroutineState::waiting
-                        ? g->wait_reason.load(std::memory_order_relaxed)
-                        : detail::WaitReason::kZero;
-  out.wait_since_ns = g->wait_since_ns.load(std::memory_order_relaxed);
-  return true;
+  return false;
 }
 
 // Symbolization is the slow part of a dump; a dump of many goroutines has few distinct PCs.
@@ -304,11 +330,16 @@ std::string format_with_frames(const Goroutine& g, const std::string& frames_tex
   out += "]:\n";
   if (!g.stack_available) out += "\tgoroutine running on other thread; stack unavailable\n";
   out += frames_text;
-  if (!g.created_by.function.empty()) {
-    out += "created by " + g.created_by.function + " in goroutine " + std::to_string(g.parent_id);
-    out += "\n\t";
-    append_frame_lines(out, g.created_by);
-  }
+  out += format_created_by(g.created_by, g.parent_id);
+  return out;
+}
+
+std::string format_created_by(const Frame& creator, std::uint64_t parent_id) {
+  if (creator.function.empty()) return "";
+  std::string out = "created by " + creator.function;
+  if (names_parent(parent_id)) out += " in goroutine " + std::to_string(parent_id);
+  out += "\n\t";
+  append_frame_lines(out, creator);
   return out;
 }
 

@@ -21,6 +21,7 @@ struct RawGoroutine {
   std::uint64_t id = 0;
   std::uint64_t parent_id = 0;
   std::uintptr_t create_pc = 0;
+  std::uint64_t generation = 0;    // the run that owns it
   debug::GoroutineState state = debug::GoroutineState::runnable;
   detail::WaitReason wait_reason = detail::WaitReason::kZero;
   std::int64_t wait_since_ns = 0;
@@ -29,10 +30,16 @@ struct RawGoroutine {
   bool abandoned = false;
 };
 
+// What a traceback says about who created a goroutine. Both read two numbers only, so the
+// stack overflow handler (async-signal-safe) decides with them too.
+//
 // gocxx::run's main goroutine: like Go's, it has no "created by" to show.
 inline bool is_run_main(std::uint64_t id, std::uint64_t parent_id) {
   return id == 1 && parent_id == 0;
 }
+// "created by F in goroutine P" names P only if a goroutine created it; parent 0 is a thread
+// (a plain thread, the timer thread), and Go omits "in goroutine 0" too.
+inline bool names_parent(std::uint64_t parent_id) { return parent_id != 0; }
 
 // Every G that has not exited (the calling goroutine first), read without stopping anyone.
 std::vector<RawGoroutine> snapshot_raw();
@@ -40,6 +47,8 @@ std::vector<debug::Goroutine> to_records(const std::vector<RawGoroutine>& raws);
 
 // Go's traceback lines for frames: "function(...)\n\tfile:line +0xoff\n" each.
 std::string format_frames(const std::vector<debug::Frame>& frames);
+// "created by F[ in goroutine P]\n\tfile:line +0xoff\n"; "" for an empty frame.
+std::string format_created_by(const debug::Frame& creator, std::uint64_t parent_id);
 // Go's traceback text for one goroutine: header, frames, "created by" (no trailing blank line).
 std::string format_goroutine(const debug::Goroutine& g, std::chrono::steady_clock::time_point now);
 

@@ -38,7 +38,7 @@ KeyedSnapshot keyed_snapshot() {
     if (detail::live_generation() != live) continue;
     s.keys.reserve(s.raws.size());
     for (const diag::RawGoroutine& raw : s.raws) {
-      s.keys.push_back(Key{raw.abandoned ? raw.g->generation : live, raw.id});
+      s.keys.push_back(Key{raw.abandoned ? raw.generation : live, raw.id});
     }
     return s;
   }
@@ -180,7 +180,8 @@ std::string describe(const std::vector<Leak>& leaks) {
     }
     out << " on top of the stack";
     if (!g.created_by.function.empty()) {
-      out << ", created by " << where(g.created_by) << " in goroutine " << g.parent_id;
+      out << ", created by " << where(g.created_by);
+      if (diag::names_parent(g.parent_id)) out << " in goroutine " << g.parent_id;
     }
     if (g.abandoned) out << ", abandoned by a gocxx::run that has returned";
     out << ":\n" << diag::format_goroutine(g, now);

@@ -40,11 +40,17 @@ void start_dump_thread() {
 }  // namespace
 
 void install_sigquit_from_env() {
+  // An ignored SIGQUIT at the first run is inherited (`prog &` from a non-interactive shell
+  // ignores it): Go installs its handler anyway, and keeps an inherited ignore only for SIGHUP
+  // and SIGINT. An ignore set later, between runs, is the program's own and stays.
+  static std::atomic<bool> first_run{true};
+  const bool inherited = first_run.exchange(false);
   const char* env = std::getenv("GOCXX_SIGQUIT");
   if (env && std::strcmp(env, "0") == 0) return;
   struct sigaction current {};
   if (sigaction(SIGQUIT, nullptr, &current) != 0 || current.sa_handler == on_sigquit) return;
-  if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_DFL) {
+  if (!(current.sa_flags & SA_SIGINFO) &&
+      (current.sa_handler == SIG_DFL || (inherited && current.sa_handler == SIG_IGN))) {
     debug::handle_sigquit(true);
   }
 }

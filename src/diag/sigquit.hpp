@@ -4,7 +4,8 @@
 namespace gocxx::diag {
 
 // Called by gocxx::run: installs the SIGQUIT dump unless GOCXX_SIGQUIT=0 or the program
-// already handles (or ignores) SIGQUIT itself.
+// already handles SIGQUIT itself, or ignores it when a later run starts (an ignore already in
+// place at the first run is taken as inherited and replaced, as Go does).
 void install_sigquit_from_env();
 
 }  // namespace gocxx::diag

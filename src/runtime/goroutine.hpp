@@ -43,8 +43,9 @@ struct alignas(16) G {
   std::atomic<WaitReason> wait_reason{WaitReason::kZero};
   std::atomic<std::int64_t> wait_since_ns{0};  // monotonic ns when it parked
   Parker parker;
-  // Counts the times the G started running; a dump's optimistic read of a runnable G checks
-  // that it did not change (a plain store on a line prepare_to_run writes anyway).
+  // Bumped whenever the G starts running or is reused for a new goroutine; a dump's
+  // optimistic read checks that it did not change (a plain store on a line prepare_to_run
+  // writes anyway).
   std::atomic<std::uint32_t> resumes{0};
   M* m = nullptr;                      // while running
   G* sched_next = nullptr;             // global run queue link

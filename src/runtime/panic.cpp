@@ -9,12 +9,16 @@
 // at once (no static destructors under goroutines that are still executing).
 #include <cxxabi.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "diag/goroutines.hpp"
@@ -37,6 +41,10 @@ namespace {
 
 std::terminate_handler g_previous_terminate = nullptr;
 
+// Where the calling thread was started, if it stands in for a goroutine
+// (start_stand_in_thread): its reports say "created by" as a goroutine's do.
+thread_local std::uintptr_t tls_stand_in_create_pc = 0;
+
 // The PanicState of a gocxx panic in flight, or nullptr for any other exception.
 PanicState* state_of(const std::exception_ptr& e) {
   if (!e) return nullptr;
@@ -47,6 +55,42 @@ PanicState* state_of(const std::exception_ptr& e) {
   } catch (...) {
     return nullptr;
   }
+}
+
+// A C++ exception that is not a Panic has no PanicState to link the panic it replaced (Go
+// prints both), and it must keep its type for outer C++ handlers. So the link is kept aside,
+// one per goroutine or thread (keyed by its defer slot), naming the exception it belongs to.
+// A record whose exception was caught by a C++ handler stays until the next one replaces it.
+struct Replaced {
+  std::exception_ptr by;                  // the exception raised while `previous` unwound
+  std::shared_ptr<PanicState> previous;
+};
+std::mutex g_replaced_lock;
+std::unordered_map<const void*, Replaced>& replaced_records() {
+  static auto* records = new std::unordered_map<const void*, Replaced>;  // used until _Exit
+  return *records;
+}
+const void* replaced_key() { return &defer_frame_slot(); }
+
+// What `e` replaced, if it is the exception recorded for this goroutine; `forget` drops the
+// record (e has been recovered).
+std::shared_ptr<PanicState> replaced_by(const std::exception_ptr& e, bool forget = false) {
+  std::lock_guard lk(g_replaced_lock);
+  auto& records = replaced_records();
+  auto it = records.find(replaced_key());
+  if (it == records.end() || it->second.by != e) return nullptr;
+  std::shared_ptr<PanicState> previous = it->second.previous;
+  if (forget) records.erase(it);
+  return previous;
+}
+
+// The chain of panics that ends with `e`: a Panic's own state (sharing ownership with the
+// exception object that holds it), or a new one for a C++ exception.
+std::shared_ptr<PanicState> chain_of(const std::exception_ptr& e) {
+  if (PanicState* s = state_of(e)) {
+    return std::shared_ptr<PanicState>(std::make_shared<std::exception_ptr>(e), s);
+  }
+  return std::make_shared<PanicState>(PanicState{PanicValue(e), {}, false, replaced_by(e)});
 }
 
 std::string describe(const std::exception_ptr& e) {
@@ -109,7 +153,8 @@ std::string other_goroutines() {
 
 [[noreturn]] void crash(const char* kind, const std::string& heading,
                         const std::vector<std::uintptr_t>& pcs) {
-  std::string out = std::string(kind) + ": " + heading + "\n\n";
+  // No kind: the heading was written already (crash_after_heading).
+  std::string out = kind ? std::string(kind) + ": " + heading + "\n\n" : std::string();
   Traceback mode = traceback_setting();
   if (mode != Traceback::none) {
     debug::Goroutine self;
@@ -121,7 +166,8 @@ std::string other_goroutines() {
       if (!diag::is_run_main(g->id, g->parent_id)) self.created_by = diag::creator_frame(g->create_pc);
       out += diag::format_goroutine(self, std::chrono::steady_clock::now());
     } else {
-      out += "thread [running]:\n" + diag::format_frames(self.frames);
+      out += "thread [running]:\n" + diag::format_frames(self.frames) +
+             diag::format_created_by(diag::creator_frame(tls_stand_in_create_pc), 0);
     }
     if (mode == Traceback::all) out += other_goroutines();
   }
@@ -144,13 +190,16 @@ std::string report(const PanicState& last) {
 void on_terminate() {
   std::exception_ptr e = std::current_exception();
   if (PanicState* s = state_of(e)) crash("panic", report(*s), s->stack);
-  if (!current_g()) {  // a plain thread's own exception: not ours to report
+  std::shared_ptr<PanicState> previous = e ? replaced_by(e) : nullptr;
+  if (!current_g() && !tls_stand_in_create_pc && !previous) {
+    // A plain thread's own exception: not ours to report.
     if (g_previous_terminate) g_previous_terminate();
     std::abort();
   }
   std::vector<std::uintptr_t> pcs = diag::capture_stack(1);
   skip_to_throw_site(pcs);
-  crash("panic", e ? describe(e) : "std::terminate called without an active exception", pcs);
+  if (!e) crash("panic", "std::terminate called without an active exception", pcs);
+  crash("panic", report(PanicState{PanicValue(e), {}, false, std::move(previous)}), pcs);
 }
 
 }  // namespace
@@ -171,18 +220,31 @@ void throw_panic(const char* message) { raise_panic(PanicValue(std::string(messa
 
 void fatal(const char* message) { crash("fatal error", message, diag::capture_stack(1)); }
 
+void crash_after_heading(const std::vector<std::uintptr_t>& pcs) { crash(nullptr, {}, pcs); }
+
 void fatal_with_dump(const std::string& heading) {
   std::string out = heading + "\n";
   if (traceback_setting() != Traceback::none) out += other_goroutines();
   write_and_exit(out);
 }
 
+[[gnu::noinline]] void start_stand_in_thread(std::function<void()> f) {
+  auto create_pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
+  std::thread([f = std::move(f), create_pc] {
+    tls_stand_in_create_pc = create_pc;
+    f();
+  }).detach();
+}
+
 void chain_panics(const std::exception_ptr& previous, const std::exception_ptr& next) {
-  PanicState* prev = state_of(previous);
-  PanicState* now = state_of(next);
-  if (!prev || !now || now->previous) return;
-  // Share ownership of the previous state through the exception object that holds it.
-  now->previous = std::shared_ptr<PanicState>(std::make_shared<std::exception_ptr>(previous), prev);
+  if (PanicState* now = state_of(next)) {
+    if (!now->previous) now->previous = chain_of(previous);
+    return;
+  }
+  std::shared_ptr<PanicState> chain = chain_of(previous);  // what `previous` replaced, too
+  std::lock_guard lk(g_replaced_lock);
+  Replaced& record = replaced_records()[replaced_key()];
+  if (record.by != next) record = Replaced{next, std::move(chain)};
 }
 
 bool is_recovered(const std::exception_ptr& pending) {
@@ -198,6 +260,59 @@ std::string PanicValue::describe_exception(const std::exception_ptr& e) {
   return e ? detail::describe(e) : "nil exception";
 }
 
+// Go's runtime printfloat, step for step (its rounding differs from printf's "%+.6e"): seven
+// significant digits and a three-digit exponent, "+1.500000e+000".
+std::string PanicValue::describe_float(double v) {
+  if (v != v) return "NaN";
+  if (v + v == v && v > 0) return "+Inf";
+  if (v + v == v && v < 0) return "-Inf";
+  constexpr int n = 7;  // digits printed
+  char buf[n + 7];
+  buf[0] = '+';
+  int e = 0;  // exponent
+  if (v == 0) {
+    if (std::signbit(v)) buf[0] = '-';
+  } else {
+    if (v < 0) {
+      v = -v;
+      buf[0] = '-';
+    }
+    while (v >= 10) {  // normalize
+      ++e;
+      v /= 10;
+    }
+    while (v < 1) {
+      --e;
+      v *= 10;
+    }
+    double h = 5.0;  // round
+    for (int i = 0; i < n; ++i) h /= 10;
+    v += h;
+    if (v >= 10) {
+      ++e;
+      v /= 10;
+    }
+  }
+  for (int i = 0; i < n; ++i) {  // +d.dddddd
+    int digit = static_cast<int>(v);
+    buf[i + 2] = static_cast<char>(digit + '0');
+    v -= digit;
+    v *= 10;
+  }
+  buf[1] = buf[2];
+  buf[2] = '.';
+  buf[n + 2] = 'e';
+  buf[n + 3] = '+';
+  if (e < 0) {
+    e = -e;
+    buf[n + 3] = '-';
+  }
+  buf[n + 4] = static_cast<char>(e / 100 + '0');
+  buf[n + 5] = static_cast<char>(e / 10 % 10 + '0');
+  buf[n + 6] = static_cast<char>(e % 10 + '0');
+  return std::string(buf, sizeof buf);
+}
+
 const PanicValue& Panic::value() const { return state_->value; }
 
 std::string Panic::report() const { return detail::report(*state_); }
@@ -211,9 +326,13 @@ std::optional<PanicValue> recover() {
     s->recovered = true;
     return s->value;
   }
-  // A C++ exception unwinding like a panic: recovering it ends it.
-  PanicValue value(pending);
-  pending = nullptr;
+  // A C++ exception unwinding like a panic: recovering it ends it. Until this deferred call
+  // returns it stays pending as a recovered Panic, so that a panic raised next prints it as
+  // "A [recovered]", as for a panic.
+  auto state = std::make_shared<detail::PanicState>(
+      detail::PanicState{PanicValue(pending), {}, true, detail::replaced_by(pending, true)});
+  PanicValue value = state->value;
+  pending = std::make_exception_ptr(Panic(std::move(state)));
   return value;
 }
 

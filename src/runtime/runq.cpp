@@ -27,6 +27,10 @@ G* RunQueue::pop() {
   if (next && runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
     return next;
   }
+  return pop_ring();
+}
+
+G* RunQueue::pop_ring() {
   for (;;) {
     std::uint32_t h = head_.load(std::memory_order_acquire);
     std::uint32_t t = tail_.load(std::memory_order_relaxed);

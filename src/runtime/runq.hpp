@@ -37,6 +37,9 @@ class RunQueue {
   bool push(G* g, bool next, G** overflow);
   // Owner only: runnext first, then the head.
   G* pop();
+  // Owner only: the ring's head, leaving runnext alone (the fairness turn: a pair handing
+  // runnext back and forth must not starve the ring).
+  G* pop_ring();
   // Owner only: moves half of the ring plus `extra` into a linked batch (sched_next) for the
   // global queue. Returns the batch length, 0 if a stealer raced us (then retry push).
   std::uint32_t take_half_for_global(G* extra, G** batch_head, G** batch_tail);

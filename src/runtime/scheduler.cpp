@@ -10,6 +10,7 @@
 #include "scheduler.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,7 +45,15 @@ std::shared_mutex g_runtime_lock;
 std::atomic<std::uint64_t> g_generation{0};
 
 constexpr int kStealTries = 4;      // Go's stealTries
-constexpr std::uint32_t kGlobalCheckInterval = 61;
+constexpr std::uint32_t kFairnessInterval = 61;
+
+// The fairness rule. Every 61st choice of what a P runs next (schedtick counts the goroutines
+// it started) is a fairness turn: the global queue first, else the head of the local ring
+// rather than runnext. Without it, goroutines that wait in the global queue (woken by timers
+// or plain threads, yielded, back from blocking()) or in the ring behind a ping-pong pair that
+// hands runnext back and forth would never run: gocxx has no preemption to break such a pair,
+// as Go's sysmon does. switch_away and find_runnable both ask this one predicate.
+bool fairness_turn(const P* p) { return (p->schedtick + 1) % kFairnessInterval == 0; }
 
 // ---- run queues -----------------------------------------------------------------------------
 
@@ -316,11 +325,12 @@ G* find_runnable(M* m) {
     if (rt->stopping.load(std::memory_order_acquire)) return nullptr;
     P* p = m->p;
 
-    // Fairness: now and then take from the global queue even if the local one has work.
-    if (p->schedtick % kGlobalCheckInterval == 0 &&
-        rt->global_size.load(std::memory_order_relaxed) > 0) {
-      std::lock_guard lk(rt->lock);
-      if (G* g = global_get_locked(rt, p, 1)) return g;
+    if (fairness_turn(p)) {
+      if (rt->global_size.load(std::memory_order_relaxed) > 0) {
+        std::lock_guard lk(rt->lock);
+        if (G* g = global_get_locked(rt, p, 1)) return g;
+      }
+      if (G* g = p->runq.pop_ring()) return g;
     }
     if (G* g = p->runq.pop()) return g;
     if (rt->global_size.load(std::memory_order_relaxed) > 0) {
@@ -466,8 +476,11 @@ void cas_status(G* g, std::uint32_t from, std::uint32_t to) {
   }
 }
 
+// Every stack has a guard page, but a frame larger than a page, in code built without
+// -fstack-clash-protection, can jump over it onto the neighbouring stack without faulting. A
+// goroutine that switches away from there is caught here: one compare per switch.
 void check_stack_bound(G* g, void* saved_sp) {
-  if (g->stack.guard == nullptr && static_cast<char*>(saved_sp) < g->stack.bottom) {
+  if (static_cast<char*>(saved_sp) < g->stack.bottom) [[unlikely]] {
     char msg[128];
     std::snprintf(msg, sizeof msg, "runtime: goroutine %llu stack exceeds %zu-byte limit",
                   static_cast<unsigned long long>(g->id), g->stack.size);
@@ -531,19 +544,25 @@ void on_resume(fctx::transfer_t t) {
 
 void goroutine_entry(fctx::transfer_t t);
 
+// A dump takes the scan bit only on waiting Gs (ready() moves a G out of waiting with a CAS
+// that respects it) and reads the others optimistically, like a seqlock: it keeps a read only
+// if `resumes` and the status are unchanged, so the switch pays no atomic read-modify-write
+// for diagnostics. Both change first, and the release fence (free on x86) keeps them ahead of
+// every write a reader may see: the initial context, the stack, and (make_goroutine) the
+// identity.
+void bump_resumes(G* g) {
+  g->resumes.store(g->resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+}
+
 void prepare_to_run(M* m, G* g) {
+  g->status.store(kRunning, std::memory_order_relaxed);
+  bump_resumes(g);
   if (!g->context.saved) {  // first run: build its initial context below the body
     std::uintptr_t sp = g->stack_start & ~std::uintptr_t(63);
     std::size_t usable = sp - reinterpret_cast<std::uintptr_t>(g->stack.bottom);
     g->context.saved = fctx::make_fcontext(reinterpret_cast<void*>(sp), usable, goroutine_entry);
   }
-  // Plain stores: a dump takes the scan bit only on waiting Gs (ready() moves a G out of
-  // waiting with a CAS that respects it) and reads runnable ones optimistically, validating
-  // with `resumes`, so the switch pays no atomic read-modify-write for diagnostics. The
-  // release fence (free on x86) keeps the count ahead of this run's stack writes.
-  g->resumes.store(g->resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  g->status.store(kRunning, std::memory_order_relaxed);
   g->m = m;
   m->curg = g;
   ++m->p->schedtick;
@@ -561,8 +580,8 @@ void execute(M* m, G* g) {
 
 // Switches away from the running goroutine g, which asks for `req`. When the P's local queue
 // has a goroutine ready, it is resumed directly (one jump instead of two through g0, and no
-// pass through find_runnable); every 61st tick, or with nothing local, g0 decides. Returns when
-// g is resumed, possibly on another M.
+// pass through find_runnable); on a fairness turn, or with nothing local, g0 decides. Returns
+// when g is resumed, possibly on another M.
 void switch_away(G* g, SwitchRequest* req, bool exiting = false) {
   M* m = g->m;
   P* p = m->p;
@@ -570,8 +589,7 @@ void switch_away(G* g, SwitchRequest* req, bool exiting = false) {
   g->eh = *m->eh_state;
   if (diag::tracing()) [[unlikely]] diag::trace_go_stop(g, p, req->kind);
   G* next = nullptr;
-  if (p && (p->schedtick + 1) % kGlobalCheckInterval != 0 &&
-      !m->rt->stopping.load(std::memory_order_relaxed)) {
+  if (p && !fairness_turn(p) && !m->rt->stopping.load(std::memory_order_relaxed)) {
     next = p->runq.pop();
   }
   fctx::transfer_t t;
@@ -594,6 +612,7 @@ void goroutine_entry(fctx::transfer_t t) {
   // intact, and install_terminate_handler's handler reports it as a panic.
   g->closure_ops->run(g->closure);
   g->closure_ops->destroy(g->closure);
+  check_not_forked_child();  // the other threads, the one waiting in run() too, were not copied
   // g->m, not m: the body may have moved between threads.
   Runtime* rt = g->m->rt;
   if (g->id == 1) {
@@ -626,6 +645,7 @@ void m_main(M* m) {
 G* make_goroutine(Runtime* rt, P* p, void* closure, const ClosureOps& ops, std::size_t size,
                   std::uintptr_t create_pc) {
   G* g = g_get(rt, p, size);
+  bump_resumes(g);  // a dump may still be reading the G's previous life
   g->context.init_fiber(g->stack.bottom, g->stack.size);
   // A small body goes inside the G, which the spawner touches anyway; then spawning does not
   // touch the (likely cold) stack at all: the context is made when the goroutine first runs,
@@ -674,19 +694,22 @@ int default_procs() {
   if (const char* env = std::getenv("GOCXX_MAXPROCS")) {
     char* end = nullptr;
     long n = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && n > 0 && n <= 1 << 16) return static_cast<int>(n);
+    if (end != env && *end == '\0' && n > 0 && n <= kMaxProcs) return static_cast<int>(n);
     std::fprintf(stderr, "gocxx: ignoring invalid GOCXX_MAXPROCS=%s\n", env);
   }
   unsigned hw = std::thread::hardware_concurrency();
   return hw ? static_cast<int>(hw) : 1;
 }
 
+// GOCXX_STACK_SIZE: bytes, digits only (strtoull would accept a sign and wrap), 1 to 1 GiB.
 std::size_t default_stack_size() {
   if (const char* env = std::getenv("GOCXX_STACK_SIZE")) {
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(env, &end, 10);
-    if (end != env && *end == '\0' && n > 0) return normalize_stack_size(n);
-    std::fprintf(stderr, "gocxx: ignoring invalid GOCXX_STACK_SIZE=%s\n", env);
+    std::size_t n = 0;
+    const char* c = env;
+    for (; *c >= '0' && *c <= '9' && n <= kMaxStackSize; ++c) n = n * 10 + (*c - '0');
+    if (c != env && *c == '\0' && n >= 1 && n <= kMaxStackSize) return normalize_stack_size(n);
+    std::fprintf(stderr, "gocxx: ignoring invalid GOCXX_STACK_SIZE=%s (want 1 to %zu bytes)\n",
+                 env, kMaxStackSize);
   }
   return normalize_stack_size(256 * 1024);
 }
@@ -802,6 +825,7 @@ void ready(G* g) {
 }
 
 void gopark(G* g, WaitReason reason, void (*unlock)(void*), void* arg) {
+  check_not_forked_child();
   g->wait_reason.store(reason, std::memory_order_relaxed);
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // a few ns; dumps need minutes, not nanoseconds
@@ -813,6 +837,7 @@ void gopark(G* g, WaitReason reason, void (*unlock)(void*), void* arg) {
 }
 
 void goyield(G* g) {
+  check_not_forked_child();
   SwitchRequest req{SwitchRequest::kYield};
   switch_away(g, &req);
 }
@@ -824,6 +849,9 @@ namespace {
 GoroutineId spawn_on(Runtime* rt, M* m, void* closure, const ClosureOps& ops,
                      std::size_t stack_size, std::uintptr_t create_pc) {
   P* p = m ? m->p : nullptr;
+  if (stack_size > kMaxStackSize) {
+    throw_panic("gocxx::go: SpawnOptions::stack_size exceeds gocxx::kMaxStackSize (1 GiB)");
+  }
   std::size_t size = stack_size ? normalize_stack_size(stack_size) : rt->stack_size;
   G* g = make_goroutine(rt, p, closure, ops, size, create_pc);
   GoroutineId id = g->id;
@@ -839,6 +867,7 @@ GoroutineId spawn_on(Runtime* rt, M* m, void* closure, const ClosureOps& ops,
 }  // namespace
 
 GoroutineId spawn(void* closure, const ClosureOps& ops, std::size_t stack_size) {
+  check_not_forked_child();
   auto create_pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
   M* m = current_m();
   if (m && m->p) return spawn_on(m->rt, m, closure, ops, stack_size, create_pc);
@@ -852,6 +881,7 @@ GoroutineId spawn(void* closure, const ClosureOps& ops, std::size_t stack_size) 
 }
 
 bool spawn_if_running(void* closure, const ClosureOps& ops) {
+  check_not_forked_child();
   auto create_pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
   std::shared_lock lk(g_runtime_lock);
   Runtime* rt = current_runtime();
@@ -862,8 +892,41 @@ bool spawn_if_running(void* closure, const ClosureOps& ops) {
 
 void count_internal_threads(int delta) { g_internal_threads.fetch_add(delta); }
 
+void thread_creation_failed(int error) {
+  std::fprintf(stderr,
+               "runtime: failed to create new OS thread (have %d already; errno=%d)\n"
+               "runtime: may need to increase max user processes (ulimit -u)\n",
+               process_threads(), error);
+  fatal("newosproc");
+}
+
+// fork() without exec (scheduler.hpp): only the forking thread lives on in the child. If gocxx
+// had threads of its own then (a run's, the timer or SIGQUIT thread), the runtime describes
+// threads that are gone, so the child fails loudly at its first use of it instead of hanging.
+std::atomic<bool> g_forked_child{false};
+[[maybe_unused]] static const int g_atfork_registered = pthread_atfork(nullptr, nullptr, [] {
+  if (g_internal_threads.load(std::memory_order_relaxed) > 0) g_forked_child.store(true);
+});
+
+void fatal_forked_child() {
+  static const char msg[] =
+      "fatal error: gocxx: fork without exec: the runtime cannot run in a child process (its "
+      "threads were not copied)\n";
+  (void)!write(2, msg, sizeof msg - 1);
+  _exit(2);
+}
+
 int run_main(void* closure, const ClosureOps& ops, const Options& options) {
-  if (options.procs < 0) throw std::invalid_argument("gocxx::run: Options::procs must be >= 0");
+  check_not_forked_child();
+  if (options.procs < 0 || options.procs > kMaxProcs) {
+    throw std::invalid_argument("gocxx::run: Options::procs must be in [0, gocxx::kMaxProcs = " +
+                                std::to_string(kMaxProcs) + "], got " +
+                                std::to_string(options.procs));
+  }
+  if (options.stack_size > kMaxStackSize) {
+    throw std::invalid_argument(
+        "gocxx::run: Options::stack_size exceeds gocxx::kMaxStackSize (1 GiB)");
+  }
   InternalThread waiting_in_run;
   auto* rt = new Runtime;
   rt->generation = g_generation.fetch_add(1) + 1;
@@ -943,6 +1006,7 @@ void enter_blocking() {
   using namespace detail;
   G* g = current_g();
   if (!g) return;  // a plain thread may block as it likes
+  check_not_forked_child();
   M* m = g->m;
   Runtime* rt = m->rt;
   P* p;
@@ -960,6 +1024,7 @@ void exit_blocking() {
   using namespace detail;
   G* g = current_g();
   if (!g) return;
+  check_not_forked_child();
   M* m = g->m;
   Runtime* rt = m->rt;
   P* p = nullptr;

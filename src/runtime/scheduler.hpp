@@ -12,9 +12,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -118,6 +120,10 @@ class InternalThread {
   InternalThread& operator=(const InternalThread&) = delete;
 };
 
+// Go's newosproc failure: "runtime: failed to create new OS thread", then a fatal error. The
+// runtime cannot go on without the thread it asked for (a P would be left with no M).
+[[noreturn]] void thread_creation_failed(int error);
+
 // Starts a thread of gocxx's own. It is counted from before it exists until f returns, so the
 // deadlock check never sees it as a foreign thread while it starts up. (Between f returning and
 // the thread disappearing it is briefly uncounted; stop_m re-checks such inconclusive counts.)
@@ -131,6 +137,8 @@ std::thread start_internal_thread(F&& f) {
       } uncount;
       f();
     });
+  } catch (const std::system_error& e) {
+    thread_creation_failed(e.code().value());
   } catch (...) {
     count_internal_threads(-1);
     throw;
@@ -143,10 +151,28 @@ std::thread start_internal_thread(F&& f) {
 [[noreturn]] void fatal(const char* message);
 // Prints `heading`, then every goroutine's traceback (as GOCXX_TRACEBACK allows), exits 2.
 [[noreturn]] void fatal_with_dump(const std::string& heading);
+// The rest of a report whose first lines a signal handler wrote (a stack overflow or a fault on
+// a goroutine, stack.cpp): the running goroutine's traceback from `pcs` as a panic's, exit 2.
+[[noreturn]] void crash_after_heading(const std::vector<std::uintptr_t>& pcs);
 
 std::uint32_t fastrand();
 
 // Makes an exception that escapes a goroutine a Go-style panic report (panic.cpp).
 void install_terminate_handler();
+
+// Runs f on a new thread that stands in for a goroutine when no gocxx::run is active (after a
+// failed spawn_if_running). Its crash reports say "created by <the caller>", as a goroutine's.
+void start_stand_in_thread(std::function<void()> f);
+
+// fork() without exec: the child has only the thread that forked, none of gocxx's own (Ms, the
+// timer thread), so a runtime that had any cannot work there. Every entry point that would
+// need them checks first: one load and a predictable branch. Set by a pthread_atfork handler.
+// Hidden: read directly, not through the GOT, even in a shared libgocxx.
+[[gnu::visibility("hidden")]] extern std::atomic<bool> g_forked_child;
+// "fatal error: gocxx: fork without exec: ..." and exit 2 (async-signal-safe).
+[[noreturn]] void fatal_forked_child();
+inline void check_not_forked_child() {
+  if (g_forked_child.load(std::memory_order_relaxed)) [[unlikely]] fatal_forked_child();
+}
 
 }  // namespace gocxx::detail

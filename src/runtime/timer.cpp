@@ -5,6 +5,13 @@
 // Lock order: TimerQueue::lock -> channel lock -> Runtime::lock. A channel timer's send happens
 // under TimerQueue::lock, which makes stop()/reset() (which drain the channel under the same
 // lock) atomic with respect to firing: after they return, no stale tick can be received.
+//
+// Bounds: the timer thread fires in passes. A pass reads the clock once and fires what is due
+// by then, at most kMaxFiresPerPass timers, so a ticker fires at most once per pass whatever
+// its period, and the lock is released between passes. A tick that finds the previous one
+// still unreceived is dropped (as in Go) and the ticker's next tick comes no sooner than
+// kDroppedTickDelay: an always-due ticker whose receiver is away costs a bounded number of
+// wake-ups, not a timer thread spinning with the lock held.
 #include <algorithm>
 #include <limits>
 #include <mutex>
@@ -16,6 +23,21 @@
 #include "futex.hpp"
 #include "scheduler.hpp"
 #include "timer.hpp"
+
+namespace gocxx::time {
+
+// Go's time.goFunc: starts the goroutine of a fired after_func timer, or, with no gocxx::run
+// active, a thread that stands in for it. The creation PC of either is in this function, so
+// tracebacks say "created by gocxx::time::after_func" (the overload's name is that on purpose);
+// not inlined, or they would name the timer thread's loop.
+[[gnu::noinline]] static void after_func(std::function<void()> f) {
+  if (!gocxx::detail::spawn_if_running(&f,
+                                       gocxx::detail::closure_ops_for<std::function<void()>>)) {
+    gocxx::detail::start_stand_in_thread(std::move(f));
+  }
+}
+
+}  // namespace gocxx::time
 
 namespace gocxx::time::detail {
 
@@ -41,35 +63,53 @@ void timer_release(TimerState* t) noexcept {
 
 namespace {
 
+constexpr int kMaxFiresPerPass = 64;
+constexpr std::int64_t kDroppedTickDelay = 50'000;  // ns
+
 TimePoint to_time_point(std::int64_t ns) { return TimePoint(std::chrono::nanoseconds(ns)); }
+
+// The first deadline on `when`'s grid of `period`s that is not earlier than `not_before`
+// (saturating: a deadline past the end of time is "never").
+std::int64_t next_on_grid(std::int64_t when, std::int64_t period, std::int64_t not_before) {
+  std::int64_t gap = not_before - when;  // when <= now < not_before: no overflow
+  std::int64_t periods = gap <= 0 ? 1 : std::max<std::int64_t>(1, gap / period + (gap % period != 0));
+  if (periods > (std::numeric_limits<std::int64_t>::max() - when) / period) {
+    return std::numeric_limits<std::int64_t>::max();
+  }
+  return when + periods * period;
+}
 
 class TimerQueue {
  public:
   void add(TimerState* t) {
+    gocxx::detail::check_not_forked_child();  // the timer thread was not copied into the child
     std::lock_guard lk(lock_);
     add_locked(t);
+    publish_pending();
   }
 
   // Removes t if pending; true if it was.
   bool remove(TimerState* t, bool drain) {
     std::lock_guard lk(lock_);
-    return remove_locked(t, drain);
+    bool was_pending = remove_locked(t, drain);
+    publish_pending();
+    return was_pending;
   }
 
   // Reschedules t at `when` (and, if period > 0, with a new period).
   bool reset(TimerState* t, std::int64_t when, std::int64_t period, bool drain) {
+    gocxx::detail::check_not_forked_child();
     std::lock_guard lk(lock_);
     bool was_pending = remove_locked(t, drain);
     t->when = when;
     if (period > 0) t->period = period;
     add_locked(t);
+    publish_pending();
     return was_pending;
   }
 
-  std::size_t pending() {
-    std::lock_guard lk(lock_);
-    return heap_.size();
-  }
+  // Lock-free, so that an M going idle (deadlock detection) never waits for a firing pass.
+  std::size_t pending() const { return pending_.load(std::memory_order_acquire); }
 
  private:
   void add_locked(TimerState* t) {
@@ -85,6 +125,11 @@ class TimerQueue {
       wake_timer_thread();  // new earliest deadline
     }
   }
+
+  // The heap's size as pending() reports it: published after each operation completes, and
+  // after each fire (not at the pop before it), so a fired timer counts until its goroutine
+  // is queued.
+  void publish_pending() { pending_.store(heap_.size(), std::memory_order_release); }
 
   // Go 1.23: a tick that was sent but not yet received counts as still pending (the channel is
   // synchronous in Go), so discarding it makes stop()/reset() report true.
@@ -154,11 +199,11 @@ class TimerQueue {
         TimePoint tick = to_time_point(now);
         gocxx::detail::SelectCase c{t->chan.core(), &tick, true};
         bool received = false;
-        gocxx::detail::select(&c, 1, false, &received);  // full: the receiver misses a tick
+        bool delivered = gocxx::detail::select(&c, 1, false, &received) == 0;
         if (t->period > 0) {
-          // Skip ticks we are late for, as Go does, rather than bursting.
-          std::int64_t late = now - t->when;
-          t->when += t->period * (1 + late / t->period);
+          // Skip ticks we are late for, as Go does, rather than bursting; after a dropped
+          // tick (the receiver is away), wait at least kDroppedTickDelay.
+          t->when = next_on_grid(t->when, t->period, delivered ? now + 1 : now + kDroppedTickDelay);
           add_locked(t);
         }
         timer_release(t);  // the heap's reference (add_locked took a new one for a ticker)
@@ -170,10 +215,7 @@ class TimerQueue {
         // Spawned with the lock held (timer lock before the scheduler's, as for kSleep), so
         // that no one sees the timer gone from the heap before its goroutine exists:
         // deadlock detection reads "no timer pending" and "no goroutine queued" in that order.
-        if (!gocxx::detail::spawn_if_running(
-                &f, gocxx::detail::closure_ops_for<std::function<void()>>)) {
-          std::thread(std::move(f)).detach();  // no gocxx::run active: a thread stands in
-        }
+        gocxx::time::after_func(std::move(f));
         return;
       }
     }
@@ -203,17 +245,25 @@ class TimerQueue {
         continue;
       }
       std::int64_t now = nanotime();
-      TimerState* t = heap_[0];
-      if (t->when > now) {
-        sleep_until_woken(lk, t->when - now);
+      if (heap_[0]->when > now) {
+        sleep_until_woken(lk, heap_[0]->when - now);
         continue;
       }
-      pop_at(0);
-      fire(t, now);
+      // One pass (see Bounds at the top).
+      for (int fired = 0; fired < kMaxFiresPerPass && !heap_.empty() && heap_[0]->when <= now;
+           ++fired) {
+        TimerState* t = heap_[0];
+        pop_at(0);
+        fire(t, now);
+        publish_pending();
+      }
+      lk.unlock();
+      lk.lock();
     }
   }
 
   std::mutex lock_;
+  std::atomic<std::size_t> pending_{0};
   std::atomic<std::uint32_t> wake_word_{0};
   std::vector<TimerState*> heap_;
   bool thread_started_ = false;
