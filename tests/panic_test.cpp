@@ -28,7 +28,7 @@ TEST_F(PanicDeathTest, PanicPrintsGoReportAndExits2) {
   EXPECT_EXIT(in_goroutine(panicking_function), testing::ExitedWithCode(2),
               "^panic: something went wrong\n\ngoroutine 2 \\[running\\]:\n"
               "(.|\n)*panicking_function\\(\\.\\.\\.\\)\n\t.*panic_test.cpp:[0-9]+ \\+0x"
-              "(.|\n)*created by .* in goroutine 1\n\t.*panic_test.cpp:[0-9]+");
+              "(.|\n)*created by gocxx::test::in_goroutine.* in goroutine 1\n\t.*test_util.hpp:[0-9]+");
 }
 
 TEST_F(PanicDeathTest, PanicInMainGoroutine) {
