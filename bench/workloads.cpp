@@ -239,7 +239,7 @@ void dump100k() {
   std::printf("dump100k_profile ms %.1f\n", profile);
 }
 
-// ---- defer cost (the seed's section 3.3) ------------------------------------------------------
+// ---- defer cost (section 3.3 of the article this project started from) ------------------------
 // One call per op to a non-inlined function whose body defers one call of each form. Mirrors
 // deferNoArg/deferArg/deferClosure in workloads.go.
 

@@ -26,22 +26,11 @@ using gocxx::test::run_with;
 using gocxx::test::parked_for;
 using gocxx::test::go_until_parked;
 using gocxx::test::join_goroutines;
+using gocxx::test::run_joined;
 using gocxx::test::scaled;
 using gocxx::detail::WaitReason;
 
 // ---- helpers ----------------------------------------------------------------------------------
-
-
-
-
-// Runs body as the main goroutine with `procs` Ps, then waits for the goroutines it started.
-template <class F>
-void run_joined(int procs, F&& body) {
-  run_with(procs, [&body] {
-    body();
-    join_goroutines();
-  });
-}
 
 // An element type that counts its live instances and notices double destruction and use of a
 // destroyed object.

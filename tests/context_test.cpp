@@ -17,10 +17,11 @@
 
 #include "runtime/timer.hpp"
 
-
 using namespace std::chrono_literals;
 using gocxx::test::run_with;
 using gocxx::test::eventually;
+using gocxx::test::is_done;
+using gocxx::test::panic_message;
 namespace context = gocxx::context;
 using context::Context;
 using gocxx::error;
@@ -36,28 +37,8 @@ constexpr context::Key<int> int_key{"int-key"};
 static_assert(std::is_same_v<decltype(std::declval<const Context&>().done()),
                              gocxx::RecvChan<std::monostate>>);
 
-bool is_done(const Context& c) {
-  bool done = false;
-  gocxx::select(gocxx::recv_case(c.done(), [&] { done = true; }), gocxx::default_case());
-  return done;
-}
-
 // Blocks until c is done (the channel is closed: recv returns nullopt).
 void wait_done(const Context& c) { EXPECT_FALSE(c.done().recv().has_value()); }
-
-// The message of the panic f raises, recovered with gocxx::recover().
-template <class F>
-std::string panic_message(F f) {
-  std::string message = "<no panic>";
-  gocxx::func([&](gocxx::Defer& defer) {
-    defer([&] {
-      if (auto p = gocxx::recover()) message = p->message();
-    });
-    f();
-  });
-  return message;
-}
-
 
 std::size_t timers() { return gocxx::time::detail::timers_pending(); }
 
@@ -907,7 +888,7 @@ TEST(Context, WorksOnPlainThreads) {
   });
 }
 
-// ---- Go's examples and the seed ----------------------------------------------------------------
+// ---- Go's examples and the article's -----------------------------------------------------------
 
 TEST(Context, ExampleWithCancelStopsAGenerator) {
   // Go's ExampleWithCancel: cancelling the context stops the generator goroutine.
@@ -951,8 +932,9 @@ TEST(Context, ExampleWithTimeoutSelect) {
 
 namespace {
 
-// The seed's interview answer: a service whose worker goroutine is bound to a context, closed
-// by cancelling it and waiting for the goroutine with a WaitGroup.
+// The interview answer of the article on goroutine leaks this project started from: a service
+// whose worker goroutine is bound to a context, closed by cancelling it and waiting for the
+// goroutine with a WaitGroup.
 class Service {
  public:
   Service() {
@@ -986,7 +968,7 @@ class Service {
 
 }  // namespace
 
-TEST(Context, SeedServiceClosesItsGoroutine) {
+TEST(Context, ArticleServiceClosesItsGoroutine) {
   run_with(2, [] {
     int before = gocxx::num_goroutine();
     Service s;

@@ -1,6 +1,6 @@
 // gocxx::errgroup: the behaviours of x/sync's errgroup_test.go (first error, context
-// cancellation and cause, try_go, limits), panic propagation through wait(), and the seed's
-// errgroup.WithContext example.
+// cancellation and cause, try_go, limits), panic propagation through wait(), and the
+// errgroup.WithContext example of the article on goroutine leaks this project started from.
 #include "test_util.hpp"
 
 #include <atomic>
@@ -15,31 +15,13 @@
 using namespace std::chrono_literals;
 using gocxx::test::run_with;
 using gocxx::test::eventually;
+using gocxx::test::is_done;
+using gocxx::test::panic_message;
 namespace context = gocxx::context;
 namespace errgroup = gocxx::errgroup;
 using gocxx::error;
 
 namespace {
-
-bool is_done(const context::Context& c) {
-  bool done = false;
-  gocxx::select(gocxx::recv_case(c.done(), [&] { done = true; }), gocxx::default_case());
-  return done;
-}
-
-
-// Runs f and returns the message of the panic it raises (recovered), or "<no panic>".
-template <class F>
-std::string panic_message(F f) {
-  std::string message = "<no panic>";
-  gocxx::func([&](gocxx::Defer& defer) {
-    defer([&] {
-      if (auto p = gocxx::recover()) message = p->message();
-    });
-    f();
-  });
-  return message;
-}
 
 [[gnu::noinline]] error explode() { gocxx::panic("boom"); }
 
@@ -376,7 +358,7 @@ TEST(Errgroup, MovedGroupKeepsWorking) {
   });
 }
 
-// ---- the seed's example and x/sync's examples ---------------------------------------------------
+// ---- the article's example and x/sync's examples ------------------------------------------------
 
 namespace {
 
@@ -405,7 +387,7 @@ error process_task(const context::Context& ctx, const Task& task) {
 
 }  // namespace
 
-TEST(Errgroup, SeedExampleProcessTasksWithContext) {
+TEST(Errgroup, ArticleExampleProcessTasksWithContext) {
   // g, ctx := errgroup.WithContext(context.Background())
   // for i := range tasks { i := i; g.Go(func() error { return processTask(ctx, tasks[i]) }) }
   // if err := g.Wait(); err != nil { /* the aggregated error */ }
@@ -431,7 +413,7 @@ TEST(Errgroup, SeedExampleProcessTasksWithContext) {
   });
 }
 
-TEST(Errgroup, SeedExampleAllTasksSucceed) {
+TEST(Errgroup, ArticleExampleAllTasksSucceed) {
   run_with(4, [] {
     std::vector<Task> tasks;
     for (int i = 0; i < 10; ++i) tasks.push_back({i, std::chrono::microseconds(100 * i), false});

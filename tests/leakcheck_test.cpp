@@ -1,7 +1,7 @@
-// gocxx::leakcheck: the seed's three leak patterns (a send nobody receives, a WaitGroup whose
-// Done never comes, closures capturing a loop variable by reference) are found with their wait
-// reason and creation site, and their fixed versions pass; the ignore options, the baseline's
-// identity across runs, verify_none's retries and the GoogleTest integration.
+// gocxx::leakcheck: the three leak patterns of the article on goroutine leaks this project
+// started from (a send nobody receives, a WaitGroup whose Done never comes, closures capturing
+// a loop variable by reference) are found with their wait reason and creation site, and their
+// fixed versions pass; the ignore options, the baseline's identity across runs, verify_none's retries and the GoogleTest integration.
 #include <gocxx/leakcheck.hpp>
 #include <gocxx/leakcheck_gtest.hpp>
 #include <gtest/gtest-spi.h>

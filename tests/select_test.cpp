@@ -26,21 +26,11 @@ using gocxx::test::run_with;
 using gocxx::test::parked_for;
 using gocxx::test::go_until_parked;
 using gocxx::test::join_goroutines;
+using gocxx::test::run_joined;
 using gocxx::test::scaled;
 using gocxx::detail::WaitReason;
 
 // ---- helpers ----------------------------------------------------------------------------------
-
-
-
-
-template <class F>
-void run_joined(int procs, F&& body) {
-  run_with(procs, [&body] {
-    body();
-    join_goroutines();
-  });
-}
 
 // Receives from c, failing the test instead of hanging if nothing arrives for a long time.
 template <class T>

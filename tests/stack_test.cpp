@@ -66,7 +66,7 @@ std::size_t mappings_holding(const std::vector<std::uintptr_t>& addrs) {
 
 // ---- every stack has a guard -------------------------------------------------------------
 
-// Issue 9: with the default vm.max_map_count (65530) only the first ~24.5k stacks used to get a
+// Regression: with the default vm.max_map_count (65530) only the first ~24.5k stacks used to get a
 // guard page. A goroutine beyond them that overflowed by a few KiB and returned before its next
 // switch silently overwrote its neighbour's stack.
 TEST(StackDeathTest, OverflowBeyondTheOldGuardBudgetIsReported) {
@@ -193,7 +193,7 @@ namespace {
 
 }  // namespace
 
-// Issue 9: a negative or overflowing GOCXX_STACK_SIZE used to wrap to a zero-byte stack and
+// Regression: a negative or overflowing GOCXX_STACK_SIZE used to wrap to a zero-byte stack and
 // crash with a bare SIGSEGV.
 TEST(StackSizeDeathTest, InvalidEnvironmentValueIsIgnored) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
@@ -281,7 +281,7 @@ constexpr const char* kSanitizerReport = "";
 
 }  // namespace
 
-// Issue 9: a nil dereference in a goroutine used to be a bare SIGSEGV that named no goroutine.
+// Regression: a nil dereference in a goroutine used to be a bare SIGSEGV that named no goroutine.
 TEST(FaultDeathTest, NilDereferenceNamesTheGoroutine) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   auto fault = [] { in_goroutine([] { store_through(g_nil); }); };

@@ -1,7 +1,7 @@
 #include "test_util.hpp"
 
-// Tests for gocxx::sync::Map, ShardedMap and RWMutexMap (include/gocxx/sync_map.hpp) and
-// ConcurrentMap (include/gocxx/concurrent_map.hpp).
+// Tests for gocxx's four maps: sync::Map (include/gocxx/sync_map.hpp), ConcurrentMap
+// (concurrent_map.hpp), ShardedMap (sharded_map.hpp) and RWMutexMap (rwmutex_map.hpp).
 //
 //   * API semantics, for all four maps (typed tests), from plain threads and goroutines.
 //   * Go's map_reference_test idea: random operation sequences applied to each map and to a
@@ -17,6 +17,8 @@
 //     (ASan), including values retired by threads that exited.
 
 #include <gocxx/concurrent_map.hpp>
+#include <gocxx/rwmutex_map.hpp>
+#include <gocxx/sharded_map.hpp>
 #include <gocxx/sync_map.hpp>
 
 #include <algorithm>

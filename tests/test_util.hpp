@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 #include <gocxx/gocxx.hpp>
 
@@ -85,6 +86,36 @@ inline void join_goroutines() {
     }
     gocxx::yield();
   }
+}
+
+// Runs body as the main goroutine with `procs` Ps, then waits for the goroutines it started.
+template <class F>
+void run_joined(int procs, F&& body) {
+  run_with(procs, [&body] {
+    body();
+    join_goroutines();
+  });
+}
+
+// Runs f and returns the message of the panic it raises (recovered with gocxx::recover()), or
+// "<no panic>".
+template <class F>
+std::string panic_message(F f) {
+  std::string message = "<no panic>";
+  gocxx::func([&](gocxx::Defer& defer) {
+    defer([&] {
+      if (auto p = gocxx::recover()) message = p->message();
+    });
+    f();
+  });
+  return message;
+}
+
+// True when c is done (its done channel is closed), without blocking.
+inline bool is_done(const gocxx::context::Context& c) {
+  bool done = false;
+  gocxx::select(gocxx::recv_case(c.done(), [&] { done = true; }), gocxx::default_case());
+  return done;
 }
 
 // Polls pred (sleeping 1 ms between tries) until it holds; a liveness check, not a timing one.

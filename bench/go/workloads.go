@@ -267,7 +267,7 @@ func dump100k() {
 	fmt.Printf("dump100k_profile ms %.1f\n", profile)
 }
 
-// ---- defer cost (the seed's section 3.3); mirrors defer_*_once in workloads.cpp ----
+// ---- defer cost (section 3.3 of the article this project started from); mirrors defer_*_once in workloads.cpp ----
 
 var sink int64
 

@@ -1,5 +1,6 @@
-// The seed's errgroup example in gocxx: process tasks concurrently with errgroup::with_context;
-// the first failure cancels the others, and wait() returns that one (aggregated) error.
+// The errgroup example of the article this project started from (README.md), in gocxx: process
+// tasks concurrently with errgroup::with_context; the first failure cancels the others, and
+// wait() returns that one (aggregated) error.
 //
 //   g, ctx := errgroup.WithContext(context.Background())
 //   for i := range tasks {

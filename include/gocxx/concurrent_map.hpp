@@ -1,8 +1,8 @@
 // gocxx::sync::ConcurrentMap<K, V, Hash, Eq>: a concurrent hash map with lock-free reads,
 // per-bucket writer locks and growth that never stops readers.
 //
-// It has the API of sync::Map, ShardedMap and RWMutexMap (sync_map.hpp), so the four are
-// interchangeable:
+// It has the API of sync::Map (sync_map.hpp), ShardedMap (sharded_map.hpp) and RWMutexMap
+// (rwmutex_map.hpp), so the four are interchangeable:
 //
 //   load(k)                       -> std::optional<V>
 //   store(k, v)
@@ -18,8 +18,8 @@
 // Why another map: sync::Map (Go's read + dirty design) pays three dependent loads per hit
 // (table slot -> entry -> value box), an allocation and a retirement per update, and a global
 // mutex plus an O(n) dirty copy for new keys; at 100k keys and 10% updates it reaches 1.8x
-// Go's sync.Map, short of the 3x goal of issue 5. docs/maps.md has the measurements, and why
-// this design was chosen over Go 1.24's HashTrieMap.
+// Go's sync.Map, short of this project's goal of 3x (docs/maps.md, "Goals"). docs/maps.md has
+// the measurements, and why this design was chosen over Go 1.24's HashTrieMap.
 //
 // ---- Design ----------------------------------------------------------------------------------
 //
@@ -168,6 +168,7 @@
 #include <vector>
 
 #include "gocxx/detail/epoch.hpp"
+#include "gocxx/detail/map_common.hpp"
 #include "gocxx/sync.hpp"
 
 namespace gocxx::sync {
@@ -616,7 +617,7 @@ class ConcurrentMap {
     // Fibonacci hashing spreads even identity hashes (std::hash of integers) over the top bits,
     // which index the table; folding the high half into the low half gives the tags (and the
     // size stripes) bits that depend on the whole key.
-    const std::uint64_t h = std::uint64_t(hash_(key)) * 0x9E3779B97F4A7C15ull;
+    const std::uint64_t h = detail::mix_hash(hash_(key));
     return h ^ (h >> 32);
   }
   auto hasher() const {

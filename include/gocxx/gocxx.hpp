@@ -8,6 +8,8 @@
 #include "gocxx/errgroup.hpp"
 #include "gocxx/errors.hpp"
 #include "gocxx/runtime.hpp"
+#include "gocxx/rwmutex_map.hpp"
+#include "gocxx/sharded_map.hpp"
 #include "gocxx/sync.hpp"
 #include "gocxx/sync_map.hpp"
 #include "gocxx/time.hpp"

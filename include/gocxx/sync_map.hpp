@@ -1,8 +1,11 @@
-// gocxx::sync::Map, ShardedMap and RWMutexMap: three concurrent maps with one API.
+// gocxx::sync::Map<K, V, Hash, Eq>: Go's sync.Map (the read + dirty design of Go 1.9-1.23).
 //
-//   Map<K, V, Hash, Eq>               Go's sync.Map (the read + dirty design of Go 1.9-1.23)
-//   ShardedMap<K, V, Shards, ...>     FNV-1a shard selection, one RWMutex per cache-line shard
-//   RWMutexMap<K, V, ...>             one RWMutex around one hash map
+// gocxx has four concurrent maps with this one API, so they can be swapped for one another:
+//   Map<K, V, Hash, Eq>                  this header
+//   ConcurrentMap<K, V, Hash, Eq, ...>   concurrent_map.hpp: lock-free reads, per-bucket locks
+//   ShardedMap<K, V, Shards, ...>        sharded_map.hpp: FNV-1a shard selection, one RWMutex
+//                                        per cache-line shard
+//   RWMutexMap<K, V, ...>                rwmutex_map.hpp: one RWMutex around one hash map
 //
 // The API is Go's, with C++ types:
 //
@@ -29,7 +32,7 @@
 //
 // docs/maps.md describes the designs, the memory orderings and the reclamation scheme
 // (detail/epoch.hpp, shared with ConcurrentMap in concurrent_map.hpp), and gives measurements
-// and a decision tree for choosing between these three and ConcurrentMap.
+// and a decision tree for choosing between the four maps.
 #pragma once
 
 #include <algorithm>
@@ -45,51 +48,15 @@
 #include <mutex>
 #include <new>
 #include <optional>
-#include <shared_mutex>
-#include <string_view>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "gocxx/detail/epoch.hpp"
+#include "gocxx/detail/map_common.hpp"
 #include "gocxx/sync.hpp"
 
 namespace gocxx::sync {
-namespace detail {
-
-// 64-bit mixer applied to the user's hash (Fibonacci hashing: the high bits index the table).
-inline std::uint64_t mix_hash(std::size_t h) {
-  return std::uint64_t(h) * 0x9E3779B97F4A7C15ull;
-}
-
-// FNV-1a, 32 bits, over a key's bytes: the characters of string-like keys, the object bytes of
-// keys with unique object representations (integers, pointers, enums), else the bytes of the
-// key's std::hash value.
-inline std::uint32_t fnv1a32(const void* data, std::size_t n) {
-  auto* p = static_cast<const unsigned char*>(data);
-  std::uint32_t h = 2166136261u;
-  for (std::size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 16777619u;
-  }
-  return h;
-}
-
-template <class K, class Hash>
-std::uint32_t fnv1a_key(const K& key, const Hash& hash) {
-  if constexpr (std::is_convertible_v<const K&, std::string_view>) {
-    std::string_view s = key;
-    return fnv1a32(s.data(), s.size());
-  } else if constexpr (std::has_unique_object_representations_v<K>) {
-    return fnv1a32(&key, sizeof(K));
-  } else {
-    const std::size_t h = hash(key);
-    return fnv1a32(&h, sizeof(h));
-  }
-}
-
-}  // namespace detail
 
 // =============================================================================================
 // Map: Go's sync.Map
@@ -214,64 +181,18 @@ class Map {
   bool compare_and_swap(const K& key, const V& expected, V desired)
     requires std::equality_comparable<V>
   {
-    const std::uint64_t h = hash_of(key);
-    bool swapped = false;
-    bool done = false;
-    {
-      detail::PinGuard pin(domain_);
-      const std::uintptr_t r = read_.load(std::memory_order_acquire);
-      if (Entry* e = decode_table(r)->find(h, key, eq_)) {
-        swapped = try_compare_and_swap(pin, e, expected, std::move(desired));
-        done = true;
-      } else if (!amended(r)) {
-        return false;
-      }
-    }
-    if (!done) {
-      std::unique_lock lock(mu_);
-      detail::PinGuard pin(domain_);
-      const std::uintptr_t r = read_.load(std::memory_order_relaxed);
-      if (Entry* e = decode_table(r)->find(h, key, eq_)) {
-        swapped = try_compare_and_swap(pin, e, expected, std::move(desired));
-      } else if (Entry* d = dirty_find(h, key)) {
-        swapped = try_compare_and_swap(pin, d, expected, std::move(desired));
-        miss_locked();
-      }
-    }
-    domain_.maybe_collect();
-    return swapped;
+    return update_existing(key, [&](detail::PinGuard& pin, Entry* e) {
+      return try_compare_and_swap(pin, e, expected, std::move(desired));  // called at most once
+    });
   }
 
   // Go's CompareAndDelete: deletes the entry if its value == expected.
   bool compare_and_delete(const K& key, const V& expected)
     requires std::equality_comparable<V>
   {
-    const std::uint64_t h = hash_of(key);
-    bool deleted = false;
-    bool done = false;
-    {
-      detail::PinGuard pin(domain_);
-      const std::uintptr_t r = read_.load(std::memory_order_acquire);
-      if (Entry* e = decode_table(r)->find(h, key, eq_)) {
-        deleted = try_compare_and_delete(pin, e, expected);
-        done = true;
-      } else if (!amended(r)) {
-        return false;
-      }
-    }
-    if (!done) {
-      std::unique_lock lock(mu_);
-      detail::PinGuard pin(domain_);
-      const std::uintptr_t r = read_.load(std::memory_order_relaxed);
-      if (Entry* e = decode_table(r)->find(h, key, eq_)) {
-        deleted = try_compare_and_delete(pin, e, expected);
-      } else if (Entry* d = dirty_find(h, key)) {
-        deleted = try_compare_and_delete(pin, d, expected);
-        miss_locked();
-      }
-    }
-    domain_.maybe_collect();
-    return deleted;
+    return update_existing(key, [&](detail::PinGuard& pin, Entry* e) {
+      return try_compare_and_delete(pin, e, expected);
+    });
   }
 
   // Go's Range: calls f(key, value) for each key present, until f returns false. Promotes
@@ -687,6 +608,39 @@ class Map {
     return prev;
   }
 
+  // The lookup of Go's CompareAndSwap and CompareAndDelete: calls op(pin, entry) -> bool once
+  // on key's entry, found in read with no lock, else under mu_ in read or in dirty (a dirty
+  // hit counts as a miss), and returns its result; false if the key is absent.
+  template <class Op>
+  bool update_existing(const K& key, Op&& op) {
+    const std::uint64_t h = hash_of(key);
+    bool result = false;
+    bool done = false;
+    {
+      detail::PinGuard pin(domain_);
+      const std::uintptr_t r = read_.load(std::memory_order_acquire);
+      if (Entry* e = decode_table(r)->find(h, key, eq_)) {
+        result = op(pin, e);
+        done = true;
+      } else if (!amended(r)) {
+        return false;
+      }
+    }
+    if (!done) {
+      std::unique_lock lock(mu_);
+      detail::PinGuard pin(domain_);
+      const std::uintptr_t r = read_.load(std::memory_order_relaxed);
+      if (Entry* e = decode_table(r)->find(h, key, eq_)) {
+        result = op(pin, e);
+      } else if (Entry* d = dirty_find(h, key)) {
+        result = op(pin, d);
+        miss_locked();
+      }
+    }
+    domain_.maybe_collect();
+    return result;
+  }
+
   template <bool kWantValue>
   std::optional<V> delete_impl(const K& key) {
     const std::uint64_t h = hash_of(key);
@@ -787,180 +741,6 @@ class Map {
   Table* dirty_ = nullptr;
   std::size_t misses_ = 0;
   std::vector<Entry*> expunged_;  // entries expunged by the last dirty_locked()
-};
-
-// =============================================================================================
-// RWMutexMap and ShardedMap
-// =============================================================================================
-
-namespace detail {
-
-// One RWMutex-protected std::unordered_map: the building block of both lock-based maps.
-template <class K, class V, class Hash, class Eq>
-struct LockedMap {
-  mutable RWMutex mu;
-  std::unordered_map<K, V, Hash, Eq> m;
-
-  std::optional<V> load(const K& key) const {
-    std::shared_lock lock(mu);
-    auto it = m.find(key);
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  }
-  void store(const K& key, V value) {
-    std::lock_guard lock(mu);
-    m.insert_or_assign(key, std::move(value));
-  }
-  std::optional<V> swap(const K& key, V value) {
-    std::lock_guard lock(mu);
-    auto [it, inserted] = m.try_emplace(key, std::move(value));
-    if (inserted) return std::nullopt;
-    std::optional<V> prev(std::move(it->second));
-    it->second = std::move(value);
-    return prev;
-  }
-  std::pair<V, bool> load_or_store(const K& key, V value) {
-    {
-      std::shared_lock lock(mu);
-      auto it = m.find(key);
-      if (it != m.end()) return {it->second, true};
-    }
-    std::lock_guard lock(mu);
-    auto [it, inserted] = m.try_emplace(key, std::move(value));
-    return {it->second, !inserted};
-  }
-  std::optional<V> load_and_delete(const K& key) {
-    std::lock_guard lock(mu);
-    auto it = m.find(key);
-    if (it == m.end()) return std::nullopt;
-    std::optional<V> v(std::move(it->second));
-    m.erase(it);
-    return v;
-  }
-  void erase(const K& key) {
-    std::lock_guard lock(mu);
-    m.erase(key);
-  }
-  bool compare_and_swap(const K& key, const V& expected, V desired) {
-    std::lock_guard lock(mu);
-    auto it = m.find(key);
-    if (it == m.end() || !(it->second == expected)) return false;
-    it->second = std::move(desired);
-    return true;
-  }
-  bool compare_and_delete(const K& key, const V& expected) {
-    std::lock_guard lock(mu);
-    auto it = m.find(key);
-    if (it == m.end() || !(it->second == expected)) return false;
-    m.erase(it);
-    return true;
-  }
-  // Copies the pairs under the read lock; the caller calls f on the copy with no lock held.
-  std::vector<std::pair<K, V>> snapshot() const {
-    std::shared_lock lock(mu);
-    return std::vector<std::pair<K, V>>(m.begin(), m.end());
-  }
-  void clear() {
-    std::lock_guard lock(mu);
-    m.clear();
-  }
-};
-
-}  // namespace detail
-
-// A std::unordered_map behind one gocxx::sync::RWMutex (Go's map + sync.RWMutex).
-// range() copies the pairs under the read lock and calls f on the copy, so f may use the map.
-template <class K, class V, class Hash = std::hash<K>, class Eq = std::equal_to<K>>
-class RWMutexMap {
- public:
-  RWMutexMap() = default;
-  RWMutexMap(const RWMutexMap&) = delete;
-  RWMutexMap& operator=(const RWMutexMap&) = delete;
-
-  std::optional<V> load(const K& key) const { return m_.load(key); }
-  void store(const K& key, V value) { m_.store(key, std::move(value)); }
-  std::optional<V> swap(const K& key, V value) { return m_.swap(key, std::move(value)); }
-  std::pair<V, bool> load_or_store(const K& key, V value) {
-    return m_.load_or_store(key, std::move(value));
-  }
-  std::optional<V> load_and_delete(const K& key) { return m_.load_and_delete(key); }
-  void erase(const K& key) { m_.erase(key); }
-  bool compare_and_swap(const K& key, const V& expected, V desired)
-    requires std::equality_comparable<V>
-  {
-    return m_.compare_and_swap(key, expected, std::move(desired));
-  }
-  bool compare_and_delete(const K& key, const V& expected)
-    requires std::equality_comparable<V>
-  {
-    return m_.compare_and_delete(key, expected);
-  }
-  template <class F>
-  void range(F&& f) const {
-    for (const auto& [k, v] : m_.snapshot()) {
-      if (!f(static_cast<const K&>(k), static_cast<const V&>(v))) break;
-    }
-  }
-  void clear() { m_.clear(); }
-
- private:
-  detail::LockedMap<K, V, Hash, Eq> m_;
-};
-
-// The seed's sharded map: Shards independent RWMutex maps, each on its own cache lines,
-// selected by FNV-1a (32-bit) of the key modulo Shards. range() visits shard by shard, copying
-// each shard's pairs under its read lock.
-template <class K, class V, std::size_t Shards = 32, class Hash = std::hash<K>,
-          class Eq = std::equal_to<K>>
-class ShardedMap {
-  static_assert(Shards > 0, "ShardedMap needs at least one shard");
-
- public:
-  ShardedMap() = default;
-  ShardedMap(const ShardedMap&) = delete;
-  ShardedMap& operator=(const ShardedMap&) = delete;
-
-  static constexpr std::size_t shard_count() { return Shards; }
-  std::size_t shard_of(const K& key) const {
-    return std::size_t(detail::fnv1a_key(key, Hash()) % Shards);
-  }
-
-  std::optional<V> load(const K& key) const { return shard(key).load(key); }
-  void store(const K& key, V value) { shard(key).store(key, std::move(value)); }
-  std::optional<V> swap(const K& key, V value) { return shard(key).swap(key, std::move(value)); }
-  std::pair<V, bool> load_or_store(const K& key, V value) {
-    return shard(key).load_or_store(key, std::move(value));
-  }
-  std::optional<V> load_and_delete(const K& key) { return shard(key).load_and_delete(key); }
-  void erase(const K& key) { shard(key).erase(key); }
-  bool compare_and_swap(const K& key, const V& expected, V desired)
-    requires std::equality_comparable<V>
-  {
-    return shard(key).compare_and_swap(key, expected, std::move(desired));
-  }
-  bool compare_and_delete(const K& key, const V& expected)
-    requires std::equality_comparable<V>
-  {
-    return shard(key).compare_and_delete(key, expected);
-  }
-  template <class F>
-  void range(F&& f) const {
-    for (const Shard& s : shards_) {
-      for (const auto& [k, v] : s.snapshot()) {
-        if (!f(static_cast<const K&>(k), static_cast<const V&>(v))) return;
-      }
-    }
-  }
-  void clear() {
-    for (Shard& s : shards_) s.clear();
-  }
-
- private:
-  struct alignas(64) Shard : detail::LockedMap<K, V, Hash, Eq> {};
-  Shard& shard(const K& key) { return shards_[shard_of(key)]; }
-  const Shard& shard(const K& key) const { return shards_[shard_of(key)]; }
-
-  Shard shards_[Shards];
 };
 
 }  // namespace gocxx::sync

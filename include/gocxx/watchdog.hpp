@@ -1,7 +1,8 @@
 // gocxx::debug leak watchdog: a plain thread that samples num_goroutine() and, when the count
 // crosses a threshold or grows steadily, writes one leak-analysis report per episode: the top
 // creation sites by count and by growth, their wait reasons and oldest wait, then the grouped
-// goroutine dump (write_goroutines level 1). The seed's "if goroutines > 5000, analyse".
+// goroutine dump (write_goroutines level 1): the rule "if goroutines > 5000, analyse" of the
+// article on goroutine leaks this project started from, automated.
 //
 // Opt in by API (LeakWatchdog, or the process-wide start_leak_watchdog) or by environment,
 // read when gocxx::run starts:

@@ -5,7 +5,6 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
-#include <execinfo.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -384,14 +383,6 @@ bool is_runtime_frame(const Frame& f) {
 }
 
 }  // namespace
-
-std::vector<std::uintptr_t> capture_stack(int skip) {
-  void* raw[128];
-  int n = backtrace(raw, 128);
-  std::vector<std::uintptr_t> pcs;
-  for (int i = skip + 1; i < n; ++i) pcs.push_back(reinterpret_cast<std::uintptr_t>(raw[i]));
-  return pcs;
-}
 
 std::vector<std::uintptr_t> unwind_saved(const SavedRegisters& regs, std::uintptr_t stack_lo,
                                         std::uintptr_t stack_hi, std::size_t max_frames) {

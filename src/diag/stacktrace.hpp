@@ -8,13 +8,15 @@
 #include <vector>
 
 #include "gocxx/debug.hpp"
+#include "runtime/panic.hpp"
 
 namespace gocxx::diag {
 
 using Frame = debug::Frame;
 
-// Return addresses of the calling thread's stack, innermost first, skipping `skip` frames.
-std::vector<std::uintptr_t> capture_stack(int skip);
+// Return addresses of the calling thread's stack, innermost first, skipping `skip` frames
+// (the runtime's, runtime/panic.hpp: panics record their stack).
+using detail::capture_stack;
 
 // The registers a context switch saves (x86-64 SysV callee-saved ones, the resume address and
 // the stack pointer after it), enough to unwind a stack that is not running.

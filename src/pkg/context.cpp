@@ -329,20 +329,13 @@ CancelNode* nearest_canceler(const Node* n) {
   }
 }
 
+// The deadline n observes: that of the nearest cancellable context (n or an ancestor) that has
+// one. It is the earliest: with_deadline_cause never sets one later than the parent's.
 std::optional<time::TimePoint> deadline_of(const Node* n) {
-  for (;;) {
-    switch (n->kind) {
-      case Node::Kind::kValue:
-        n = n->parent.get();
-        continue;
-      case Node::Kind::kCancel:
-        if (auto d = static_cast<const CancelNode*>(n)->deadline) return d;
-        n = n->parent.get();
-        continue;
-      default:
-        return std::nullopt;
-    }
+  for (const CancelNode* c = nearest_canceler(n); c; c = nearest_canceler(c->parent.get())) {
+    if (c->deadline) return c->deadline;
   }
+  return std::nullopt;
 }
 
 // A new CancelNode under parent, registered with the nearest cancellable ancestor (Go's

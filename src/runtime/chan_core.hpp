@@ -1,13 +1,19 @@
 // The type-erased channel (Go's hchan) and the transfers shared by chan.cpp and select.cpp.
 //
-// Invariants (all under `lock`):
-//  - at most one of sendq / recvq is non-empty (a waiting receiver would have taken a waiting
-//    sender's value, and vice versa);
+// Invariants (all under `lock`), as in Go's runtime/chan.go. They count only live Waiters: a
+// select's Waiter stays queued after its select has completed on another case, until that
+// select relocks and withdraws it, and waitq_pop drops such a Waiter (its select_done CAS fails).
+//  - at least one of sendq / recvq is empty (a waiting receiver would have taken a waiting
+//    sender's value, and vice versa), except on an unbuffered channel where one select waits
+//    for both directions: `select { case c <- v: case <-c: }` queues a Waiter in sendq and one
+//    in recvq, and neither can complete the other, since one select completes only one case;
 //  - for a buffered channel, sendq is non-empty only while the buffer is full, recvq only
-//    while it is empty;
+//    while it is empty (so there both queues are never non-empty together: the exception
+//    above needs capacity 0);
 //  - once `closed`, both queues are empty and stay empty.
 // Elements move under `lock`, so an element type's move constructor must not block (Chan<T>
-// requires it to be noexcept).
+// requires it to be noexcept). `lock` has rank hchan in the lock order (lockrank.hpp); a select
+// holds several, taken in address order.
 #pragma once
 
 #include <atomic>
@@ -16,13 +22,14 @@
 
 #include "gocxx/chan.hpp"
 #include "gocxx/detail/lock.hpp"
+#include "lockrank.hpp"
 #include "park.hpp"
 
 namespace gocxx::detail {
 
 struct ChanCore {
   std::atomic<std::uint32_t> refs{1};
-  Lock lock;
+  RankedLock<LockRank::kHchan> lock;  // rank: lockrank.hpp
   const ElemOps* ops = nullptr;
   std::size_t capacity = 0;
   std::atomic<std::size_t> count{0};  // elements in the buffer (read without lock by len())

@@ -1,5 +1,6 @@
-// Panics (Go's panic.go): raising, recovering, running defer chains, and the crash reports for
-// unrecovered panics and fatal errors.
+// Panics (Go's panic.go): raising, recovering, running defer chains, and the entry points of
+// the crash reports for unrecovered panics and fatal errors (the diag layer's crash reporter
+// writes them: src/diag/crash.cpp, through hooks.hpp).
 //
 // A panic is a C++ exception (gocxx::Panic) whose PanicState records the value, the stack at
 // the panic() call, whether it was recovered, and the panic that was unwinding when it was
@@ -8,6 +9,7 @@
 // frames still in place. Our terminate handler then prints Go's report and exits with status 2
 // at once (no static destructors under goroutines that are still executing).
 #include <cxxabi.h>
+#include <execinfo.h>
 
 #include <cmath>
 #include <cstdio>
@@ -21,9 +23,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "diag/goroutines.hpp"
-#include "diag/stacktrace.hpp"
 #include "gocxx/defer.hpp"
+#include "hooks.hpp"
+#include "lockrank.hpp"
+#include "panic.hpp"
 #include "scheduler.hpp"
 
 namespace gocxx::detail {
@@ -65,7 +68,7 @@ struct Replaced {
   std::exception_ptr by;                  // the exception raised while `previous` unwound
   std::shared_ptr<PanicState> previous;
 };
-std::mutex g_replaced_lock;
+RankedMutex<LockRank::kPanicReplaced> g_replaced_lock;
 std::unordered_map<const void*, Replaced>& replaced_records() {
   static auto* records = new std::unordered_map<const void*, Replaced>;  // used until _Exit
   return *records;
@@ -109,69 +112,11 @@ std::string describe(const std::exception_ptr& e) {
   }
 }
 
-// Drops the frames of the exception machinery (std::terminate, __cxa_throw) above the throw.
-void skip_to_throw_site(std::vector<std::uintptr_t>& pcs) {
-  for (std::size_t i = 0; i < pcs.size(); ++i) {
-    std::string f = diag::symbolize(pcs[i]).back().function;
-    if (f == "__cxa_throw" || f == "__cxa_rethrow" || f == "std::rethrow_exception") {
-      pcs.erase(pcs.begin(), pcs.begin() + static_cast<std::ptrdiff_t>(i) + 1);
-      return;
-    }
-  }
-}
-
-// GOCXX_TRACEBACK, Go's GOTRACEBACK: "none" prints no stacks, "single" (the default) the
-// crashing goroutine, "all" (or "system", "crash") every goroutine.
-enum class Traceback { none, single, all };
-Traceback traceback_setting() {
-  const char* env = std::getenv("GOCXX_TRACEBACK");
-  if (!env || !*env || std::strcmp(env, "single") == 0) return Traceback::single;
-  if (std::strcmp(env, "none") == 0 || std::strcmp(env, "0") == 0) return Traceback::none;
-  return Traceback::all;
-}
-
-// Every goroutine but the caller, as Go's tracebackothers appends them.
-std::string other_goroutines() {
-  std::string out;
-  auto now = std::chrono::steady_clock::now();
-  for (const debug::Goroutine& g : diag::to_records(diag::snapshot_raw())) {
-    if (current_g() && g.id == current_g()->id && !g.abandoned) continue;
-    out += "\n" + diag::format_goroutine(g, now);
-  }
-  return out;
-}
-
-// Writes the report in one go: two goroutines crashing at once get one report.
-[[noreturn]] void write_and_exit(const std::string& report) {
-  static std::mutex one_report;
-  one_report.lock();
-  std::fflush(stdout);  // what the program printed before the crash is not lost (Go's is unbuffered)
-  std::fputs(report.c_str(), stderr);
-  std::fflush(stderr);
-  std::_Exit(2);
-}
-
 [[noreturn]] void crash(const char* kind, const std::string& heading,
-                        const std::vector<std::uintptr_t>& pcs) {
-  // No kind: the heading was written already (crash_after_heading).
-  std::string out = kind ? std::string(kind) + ": " + heading + "\n\n" : std::string();
-  Traceback mode = traceback_setting();
-  if (mode != Traceback::none) {
-    debug::Goroutine self;
-    self.state = debug::GoroutineState::running;
-    self.frames = diag::user_frames(pcs);
-    if (G* g = current_g()) {
-      self.id = g->id;
-      self.parent_id = g->parent_id;
-      if (!diag::is_run_main(g->id, g->parent_id)) self.created_by = diag::creator_frame(g->create_pc);
-      out += diag::format_goroutine(self, std::chrono::steady_clock::now());
-    } else {
-      out += "thread [running]:\n" + diag::format_frames(self.frames) +
-             diag::format_created_by(diag::creator_frame(tls_stand_in_create_pc), 0);
-    }
-    if (mode == Traceback::all) out += other_goroutines();
-  }
-  write_and_exit(out);
+                        const std::vector<std::uintptr_t>& pcs, bool from_throw = false) {
+  lock_rank_crashing();  // the report may take locks out of order; it ends the process
+  hooks().crash(kind, heading, pcs, from_throw);
+  std::_Exit(2);  // not reached: the crash reporter exits
 }
 
 // Go's heading for a chain of panics: "A [recovered]\n\tpanic: B".
@@ -196,10 +141,9 @@ void on_terminate() {
     if (g_previous_terminate) g_previous_terminate();
     std::abort();
   }
-  std::vector<std::uintptr_t> pcs = diag::capture_stack(1);
-  skip_to_throw_site(pcs);
-  if (!e) crash("panic", "std::terminate called without an active exception", pcs);
-  crash("panic", report(PanicState{PanicValue(e), {}, false, std::move(previous)}), pcs);
+  std::vector<std::uintptr_t> pcs = capture_stack(1);
+  if (!e) crash("panic", "std::terminate called without an active exception", pcs, true);
+  crash("panic", report(PanicState{PanicValue(e), {}, false, std::move(previous)}), pcs, true);
 }
 
 }  // namespace
@@ -212,21 +156,30 @@ void install_terminate_handler() {
 void raise_panic(PanicValue value) {
   install_terminate_handler();  // also on plain threads that never called gocxx::run
   auto state = std::make_shared<PanicState>(PanicState{std::move(value), {}, false, nullptr});
-  state->stack = diag::capture_stack(1);
+  state->stack = capture_stack(1);
   throw Panic(std::move(state));
 }
 
 void throw_panic(const char* message) { raise_panic(PanicValue(std::string(message))); }
 
-void fatal(const char* message) { crash("fatal error", message, diag::capture_stack(1)); }
-
-void crash_after_heading(const std::vector<std::uintptr_t>& pcs) { crash(nullptr, {}, pcs); }
+void fatal(const char* message) { crash("fatal error", message, capture_stack(1)); }
 
 void fatal_with_dump(const std::string& heading) {
-  std::string out = heading + "\n";
-  if (traceback_setting() != Traceback::none) out += other_goroutines();
-  write_and_exit(out);
+  lock_rank_crashing();
+  hooks().crash_with_dump(heading);
+  std::_Exit(2);  // not reached: the crash reporter exits
 }
+
+// Not inlined: `skip` counts the frames above this one.
+[[gnu::noinline]] std::vector<std::uintptr_t> capture_stack(int skip) {
+  void* raw[128];
+  int n = backtrace(raw, 128);
+  std::vector<std::uintptr_t> pcs;
+  for (int i = skip + 1; i < n; ++i) pcs.push_back(reinterpret_cast<std::uintptr_t>(raw[i]));
+  return pcs;
+}
+
+std::uintptr_t stand_in_create_pc() { return tls_stand_in_create_pc; }
 
 [[gnu::noinline]] void start_stand_in_thread(std::function<void()> f) {
   auto create_pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));

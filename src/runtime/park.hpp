@@ -8,6 +8,12 @@
 // park() releases that lock only after the goroutine has switched out (or, for a thread, after
 // it has published "about to sleep"). So whoever dequeues the Waiter under that lock may call
 // unpark() at once, and the wake-up is never lost.
+//
+// WaitReason, WaitList and the Waiter declaration come from the public gocxx/detail/sema.hpp,
+// not from here: the inline sync types of gocxx/sync.hpp embed Sema and NotifyList (which hold
+// a WaitList) by value, so those types must be visible to users' translation units, and this
+// header includes that one instead of keeping a second definition (sema.hpp says more). The
+// Waiter and Parker layouts stay private to the runtime.
 #pragma once
 
 #include <atomic>
@@ -47,9 +53,10 @@ void park(Parker& self, WaitReason reason, void (*unlock)(void*), void* arg);
 // Makes a parked goroutine runnable, or wakes a sleeping thread.
 void unpark(Parker& p);
 
-// Convenience for the common case: park releasing a Lock.
-inline void park_unlock(Parker& self, WaitReason reason, Lock& lock) {
-  park(self, reason, [](void* l) { static_cast<Lock*>(l)->unlock(); }, &lock);
+// Convenience for the common case: park releasing a Lock (or a RankedLock, lockrank.hpp).
+template <class L>
+inline void park_unlock(Parker& self, WaitReason reason, L& lock) {
+  park(self, reason, [](void* l) { static_cast<L*>(l)->unlock(); }, &lock);
 }
 
 // FIFO wait queue operations (the owner's lock must be held).

@@ -4,6 +4,8 @@
 #include <memory>
 #include <mutex>
 
+#include "lockrank.hpp"
+
 namespace gocxx::detail {
 
 [[gnu::used]] DebugAllGs debug_allgs{nullptr, 0};
@@ -27,7 +29,7 @@ asm(".pushsection \".debug_gdb_scripts\", \"MS\", @progbits, 1\n"
 
 namespace {
 struct Registry {
-  std::mutex lock;
+  RankedMutex<LockRank::kAllGs> lock;
   std::unique_ptr<G*[]> gs;  // gs[0..count); mirrored in debug_allgs
   std::size_t count = 0;
   std::size_t capacity = 0;

@@ -1,7 +1,7 @@
 // The scheduler: run queues, finding work, idle Ms, spawning, parking and blocking calls.
 //
-// Lock order (outer to inner): channel/sema Locks -> Runtime::lock -> g_pool.lock / allgs lock.
-// Runtime::lock is never held across a context switch.
+// Lock order: the rank table in lockrank.hpp (checked in GOCXX_LOCK_RANK builds). Runtime::lock
+// is never held across a context switch.
 //
 // Lost wake-up rule (Go's "delicate dance" in findRunnable): a producer publishes work (run
 // queue push) and then reads npidle/nmspinning; an M going idle publishes itself (npidle++,
@@ -25,15 +25,16 @@
 #include <shared_mutex>
 #include <string>
 
-#include "diag/sigquit.hpp"
-#include "diag/watchdog.hpp"
-#include "diag/trace.hpp"
 #include "futex.hpp"
 #include "gocxx/defer.hpp"
+#include "gpool.hpp"
+#include "hooks.hpp"
 #include "registry.hpp"
 #include "timer.hpp"
 
 namespace gocxx::detail {
+
+std::atomic<bool> g_tracing{false};
 
 namespace {
 
@@ -41,7 +42,7 @@ thread_local M* tls_m = nullptr;
 std::atomic<Runtime*> g_runtime{nullptr};
 // Threads that are not this run's Ms (the timer thread, plain threads) hold this shared while
 // they touch the Runtime; shutdown takes it exclusively before deleting the Runtime.
-std::shared_mutex g_runtime_lock;
+RankedSharedMutex<LockRank::kRuntimeLive> g_runtime_lock;
 std::atomic<std::uint64_t> g_generation{0};
 
 constexpr int kStealTries = 4;      // Go's stealTries
@@ -110,7 +111,7 @@ G* global_get_locked(Runtime* rt, P* p, std::int64_t max) {
   return g;
 }
 
-// ---- idle Ps and Ms ---------------------------------------------------------------------------
+// ---- idle Ps and Ms -------------------------------------------------------------------------
 
 void pidle_put_locked(Runtime* rt, P* p) {
   p->idle_next = rt->idle_ps;
@@ -185,58 +186,8 @@ void reset_spinning(M* m) {
   }
 }
 
-// ---- deadlock detection (Go's checkdead) -----------------------------------------------------
-
-std::atomic<int> g_internal_threads{0};
-
-// ThreadSanitizer runs a background thread of its own in every process.
-#ifdef GOCXX_TSAN
-constexpr int kSanitizerThreads = 1;
-#else
-constexpr int kSanitizerThreads = 0;
-#endif
-
 constexpr std::int64_t kDeadlockRecheckMinNs = 1'000'000;
 constexpr std::int64_t kDeadlockRecheckMaxNs = 1'000'000'000;
-
-int process_threads() {
-  // Field 20 of /proc/self/stat; the command name before it may contain spaces, so count
-  // from the closing parenthesis.
-  char buf[1024];
-  int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
-  const char* p = std::strrchr(buf, ')');
-  for (int field = 2; p && field < 20; ++field) p = std::strchr(p + 1, ' ');
-  return p ? std::atoi(p + 1) : -1;
-}
-
-// Called by the last M to go idle, with no goroutine queued. The program is deadlocked if
-// nothing can ever make a goroutine runnable again: no timer pending (sleep, Timer, Ticker,
-// after_func), no M inside blocking() (they are not idle), and no thread in the process that
-// is not gocxx's own (a plain thread could still send or close). Timers are checked without
-// rt->lock (the timer thread takes it while firing), so the verdict is confirmed afterwards:
-// any M woken or G queued meanwhile cancels it.
-//
-// Returns true if the verdict depends only on threads that are not gocxx's own: a foreign
-// thread may exit later (or one of gocxx's own is just exiting), so the caller asks again.
-bool deadlock_undecided(Runtime* rt, std::uint64_t wakeups_seen) {
-  if (time::detail::timers_pending() != 0) return false;
-  const bool foreign_threads =
-      process_threads() != g_internal_threads.load() + kSanitizerThreads;
-  std::lock_guard lk(rt->lock);
-  if (rt->stopping.load(std::memory_order_relaxed) || rt->m_wakeups != wakeups_seen ||
-      rt->nmidle != static_cast<int>(rt->ms.size()) ||
-      rt->global_size.load(std::memory_order_relaxed) != 0 ||
-      rt->main_done.load(std::memory_order_relaxed) != 0) {
-    return false;
-  }
-  if (foreign_threads) return true;
-  fatal_with_dump("fatal error: all goroutines are asleep - deadlock!");
-}
 
 // Parks the M until start_m hands it a P. Returns false when the runtime is stopping.
 bool stop_m(M* m) {
@@ -291,6 +242,8 @@ void hand_off_p(Runtime* rt, P* p) {
   pidle_put_locked(rt, p);
 }
 
+// ---- finding work (Go's findRunnable) -------------------------------------------------------
+
 std::uint32_t rand_next(std::uint64_t& state) {
   state ^= state << 13;
   state ^= state >> 7;
@@ -304,8 +257,8 @@ G* steal_work(M* m) {
   int n = rt->nprocs;
   for (int attempt = 0; attempt < kStealTries; ++attempt) {
     bool steal_next = attempt == kStealTries - 1;
-    // Visit victims in a random rotation with a random odd... stride coprime to n: start
-    // anywhere, step 1 (n is small; a rotation is enough to spread stealers).
+    // Visit the victims in a rotation that starts at a random P (n is small: a rotation is
+    // enough to spread stealers).
     int start = static_cast<int>(rand_next(m->rand_state) % n);
     for (int i = 0; i < n; ++i) {
       P* victim = rt->ps[(start + i) % n].get();
@@ -383,57 +336,7 @@ G* find_runnable(M* m) {
   }
 }
 
-// ---- the dead-G pool ------------------------------------------------------------------------
-//
-// Gs are small heap objects (dense, so queue and pool walks stay in cache); each owns an
-// mmap'd stack. Free Gs are kept in arrays, never linked through the Gs themselves.
-
-struct GPool {
-  std::mutex lock;
-  std::vector<std::pair<std::size_t, std::vector<G*>>> by_size;  // one list per stack size
-
-  std::vector<G*>& list_for(std::size_t size) {
-    for (auto& [s, list] : by_size) {
-      if (s == size) return list;
-    }
-    return by_size.emplace_back(size, std::vector<G*>{}).second;
-  }
-};
-GPool& g_pool() {
-  static GPool* pool = new GPool;  // outlives every thread; Gs are never freed
-  return *pool;
-}
-
-void pool_put(G* const* gs, int n) {
-  if (n == 0) return;
-  auto& pool = g_pool();
-  std::lock_guard lk(pool.lock);
-  auto& list = pool.list_for(gs[0]->stack.size);
-  list.insert(list.end(), gs, gs + n);
-}
-
-// Moves up to `max` free Gs with the given stack size into `out`; returns how many.
-int pool_take(std::size_t size, G** out, int max) {
-  auto& pool = g_pool();
-  std::lock_guard lk(pool.lock);
-  auto& list = pool.list_for(size);
-  int n = std::min<int>(max, static_cast<int>(list.size()));
-  std::copy(list.end() - n, list.end(), out);
-  list.resize(list.size() - n);
-  return n;
-}
-
-G* new_g(std::size_t stack_size) {
-  auto* g = new G();
-  g->stack = stack_map(stack_size);
-#ifdef GOCXX_ASAN
-  // LeakSanitizer scans thread stacks, not our mappings: what a parked or abandoned goroutine
-  // references from its stack is still reachable.
-  __lsan_register_root_region(g->stack.bottom, g->stack.size);
-#endif
-  registry_add(g);
-  return g;
-}
+// ---- dead Gs: the P's cache in front of the pool (gpool.cpp) --------------------------------
 
 G* g_get(Runtime* rt, P* p, std::size_t size) {
   if (p && size == rt->stack_size) {
@@ -566,7 +469,7 @@ void prepare_to_run(M* m, G* g) {
   g->m = m;
   m->curg = g;
   ++m->p->schedtick;
-  if (diag::tracing()) [[unlikely]] diag::trace_go_start(g, m->p);
+  if (tracing()) [[unlikely]] hooks().trace_go_start(g, m->p);
 }
 
 void execute(M* m, G* g) {
@@ -587,7 +490,7 @@ void switch_away(G* g, SwitchRequest* req, bool exiting = false) {
   P* p = m->p;
   Transfer x{m, g, req};
   g->eh = *m->eh_state;
-  if (diag::tracing()) [[unlikely]] diag::trace_go_stop(g, p, req->kind);
+  if (tracing()) [[unlikely]] hooks().trace_go_stop(g, p, req->kind);
   G* next = nullptr;
   if (p && !fairness_turn(p) && !m->rt->stopping.load(std::memory_order_relaxed)) {
     next = p->runq.pop();
@@ -686,7 +589,7 @@ G* make_goroutine(Runtime* rt, P* p, void* closure, const ClosureOps& ops, std::
   g->context.saved = nullptr;  // made by prepare_to_run on first execution
   g->status.store(kRunnable, std::memory_order_release);
   std::int64_t live = rt->live_goroutines.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (diag::tracing()) [[unlikely]] diag::trace_go_create(g, p, live);
+  if (tracing()) [[unlikely]] hooks().trace_go_create(g, p, live);
   return g;
 }
 
@@ -747,7 +650,7 @@ void shutdown(Runtime* rt) {
 
 }  // namespace
 
-// ---- runtime-wide entry points ----------------------------------------------------------------
+// ---- runtime-wide entry points --------------------------------------------------------------
 
 void Runtime::release_ref() {
   if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -802,7 +705,7 @@ namespace {
 // Waiting -> runnable, as ready() sees it; `waker` is the M doing it (nullptr: a plain thread).
 void mark_runnable(G* g, M* waker) {
   cas_status(g, kWaiting, kRunnable);
-  if (diag::tracing()) [[unlikely]] diag::trace_go_unblock(g, waker);
+  if (tracing()) [[unlikely]] hooks().trace_go_unblock(g, waker);
 }
 }  // namespace
 
@@ -890,32 +793,6 @@ bool spawn_if_running(void* closure, const ClosureOps& ops) {
   return true;
 }
 
-void count_internal_threads(int delta) { g_internal_threads.fetch_add(delta); }
-
-void thread_creation_failed(int error) {
-  std::fprintf(stderr,
-               "runtime: failed to create new OS thread (have %d already; errno=%d)\n"
-               "runtime: may need to increase max user processes (ulimit -u)\n",
-               process_threads(), error);
-  fatal("newosproc");
-}
-
-// fork() without exec (scheduler.hpp): only the forking thread lives on in the child. If gocxx
-// had threads of its own then (a run's, the timer or SIGQUIT thread), the runtime describes
-// threads that are gone, so the child fails loudly at its first use of it instead of hanging.
-std::atomic<bool> g_forked_child{false};
-[[maybe_unused]] static const int g_atfork_registered = pthread_atfork(nullptr, nullptr, [] {
-  if (g_internal_threads.load(std::memory_order_relaxed) > 0) g_forked_child.store(true);
-});
-
-void fatal_forked_child() {
-  static const char msg[] =
-      "fatal error: gocxx: fork without exec: the runtime cannot run in a child process (its "
-      "threads were not copied)\n";
-  (void)!write(2, msg, sizeof msg - 1);
-  _exit(2);
-}
-
 int run_main(void* closure, const ClosureOps& ops, const Options& options) {
   check_not_forked_child();
   if (options.procs < 0 || options.procs > kMaxProcs) {
@@ -944,21 +821,20 @@ int run_main(void* closure, const ClosureOps& ops, const Options& options) {
   }
   install_overflow_handler_for_thread();
   install_terminate_handler();
-  diag::install_sigquit_from_env();
-  diag::start_watchdog_from_env();
+  hooks().run_setup();  // SIGQUIT dump, leak watchdog (GOCXX_SIGQUIT, GOCXX_LEAK_*)
   Runtime* none = nullptr;
   if (!g_runtime.compare_exchange_strong(none, rt, std::memory_order_acq_rel)) {
     delete rt;
     throw std::logic_error("gocxx::run: a run is already active in this process");
   }
-  diag::trace_run_begin();  // GOCXX_TRACE
+  hooks().run_begin();  // GOCXX_TRACE
 
   G* main_g = make_goroutine(rt, nullptr, closure, ops, rt->stack_size,
                              reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)));
   global_put(rt, main_g);
   wakep(rt);
   while (rt->main_done.load(std::memory_order_acquire) == 0) futex_wait(rt->main_done, 0);
-  diag::trace_run_end();  // a trace covers at most one run
+  hooks().run_end();  // a trace covers at most one run
   shutdown(rt);
   return 0;
 }
@@ -981,7 +857,7 @@ int live_goroutines_now() {
 
 }  // namespace gocxx::detail
 
-// ---- public API -------------------------------------------------------------------------------
+// ---- public API -----------------------------------------------------------------------------
 
 namespace gocxx {
 
@@ -1016,7 +892,7 @@ void enter_blocking() {
     p = std::exchange(m->p, nullptr);
   }
   g->status.store(kSyscall, std::memory_order_release);
-  if (diag::tracing()) [[unlikely]] diag::trace_go_stop(g, p, diag::kTraceStopBlocking);
+  if (tracing()) [[unlikely]] hooks().trace_go_stop(g, p, kTraceStopBlocking);
   hand_off_p(rt, p);
 }
 
@@ -1036,7 +912,7 @@ void exit_blocking() {
   if (p) {
     m->p = p;
     g->status.store(kRunning, std::memory_order_release);
-    if (diag::tracing()) [[unlikely]] diag::trace_go_start(g, p);
+    if (tracing()) [[unlikely]] hooks().trace_go_start(g, p);
     return;
   }
   // No P free: queue this goroutine and let the M go idle; another M resumes it.

@@ -1,4 +1,5 @@
-// The G/M/P scheduler (Go's proc.go). See docs/design.md for the model and lock order.
+// The G/M/P scheduler (Go's proc.go). See docs/design.md for the model; the lock order
+// is the rank table in lockrank.hpp.
 //
 //   G  a goroutine                               (goroutine.hpp)
 //   M  an OS thread that runs goroutines          (struct M)
@@ -22,6 +23,8 @@
 
 #include "context.hpp"
 #include "goroutine.hpp"
+#include "lockrank.hpp"
+#include "panic.hpp"
 #include "runq.hpp"
 
 namespace gocxx::detail {
@@ -71,7 +74,7 @@ struct Runtime {
   std::size_t stack_size = 0;
   std::vector<std::unique_ptr<P>> ps;
 
-  std::mutex lock;  // guards everything below up to the atomics
+  RankedMutex<LockRank::kSched> lock;  // guards everything below up to the atomics
   G* global_head = nullptr;
   G* global_tail = nullptr;
   std::atomic<std::int64_t> global_size{0};
@@ -90,9 +93,9 @@ struct Runtime {
   std::atomic<std::uint32_t> main_done{0};
 };
 
-// The runtime of the current gocxx::run, or nullptr.
 // The generation of the running gocxx::run, or 0: Gs of other generations are abandoned.
 std::uint64_t live_generation();
+// The runtime of the current gocxx::run, or nullptr.
 Runtime* current_runtime();
 
 // Spawns a goroutine from a thread that is not one of the run's Ms (the timer thread) if a
@@ -105,6 +108,12 @@ void ready(G* g);
 void gopark(G* g, WaitReason reason, void (*unlock)(void*), void* arg);
 // Puts the running goroutine at the back of the run queue and runs something else.
 void goyield(G* g);
+
+// Deadlock detection (checkdead.cpp), asked by the last M to go idle with nothing queued
+// (`wakeups_seen`: rt->m_wakeups when it did): fatal "all goroutines are asleep" if nothing can
+// ever wake a goroutine; false if something can; true if only threads that are not gocxx's own
+// keep the verdict open (the caller asks again later).
+bool deadlock_undecided(Runtime* rt, std::uint64_t wakeups_seen);
 
 // gocxx's own threads (Ms, the timer thread, diagnostics threads, the thread waiting in run()).
 // Deadlock detection compares their count with the process's threads: any thread that is not
@@ -145,24 +154,7 @@ std::thread start_internal_thread(F&& f) {
   }
 }
 
-// Panics with Go's message on the calling goroutine (or thread).
-[[noreturn]] void throw_panic(const char* message);
-// Go's fatal error (not recoverable): "fatal error: <message>", the stack, exit(2).
-[[noreturn]] void fatal(const char* message);
-// Prints `heading`, then every goroutine's traceback (as GOCXX_TRACEBACK allows), exits 2.
-[[noreturn]] void fatal_with_dump(const std::string& heading);
-// The rest of a report whose first lines a signal handler wrote (a stack overflow or a fault on
-// a goroutine, stack.cpp): the running goroutine's traceback from `pcs` as a panic's, exit 2.
-[[noreturn]] void crash_after_heading(const std::vector<std::uintptr_t>& pcs);
-
 std::uint32_t fastrand();
-
-// Makes an exception that escapes a goroutine a Go-style panic report (panic.cpp).
-void install_terminate_handler();
-
-// Runs f on a new thread that stands in for a goroutine when no gocxx::run is active (after a
-// failed spawn_if_running). Its crash reports say "created by <the caller>", as a goroutine's.
-void start_stand_in_thread(std::function<void()> f);
 
 // fork() without exec: the child has only the thread that forked, none of gocxx's own (Ms, the
 // timer thread), so a runtime that had any cannot work there. Every entry point that would

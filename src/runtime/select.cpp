@@ -30,8 +30,10 @@ struct Locked {
   }
 };
 
-// Tries case i with its channel locked. Returns true if it proceeded; `wake` is the waiter to
-// unpark after unlocking, if any.
+// Tries the case sc; the caller holds its channel's lock. Returns true if the case proceeded:
+// it moved a value (a receive sets *received), a receive found the channel closed and empty
+// (*received = false), or a send found it closed (the caller panics after unlocking). *wake is
+// set to the partner Waiter to unpark after unlocking, if any.
 bool try_case(SelectCase& sc, bool* received, Waiter** wake) {
   ChanCore* c = sc.chan;
   std::size_t count = c->count.load(std::memory_order_relaxed);

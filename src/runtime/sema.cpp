@@ -2,6 +2,7 @@
 // wait in a process-wide table keyed by its address, as in Go.
 #include "gocxx/detail/sema.hpp"
 
+#include "lockrank.hpp"
 #include "park.hpp"
 #include "scheduler.hpp"
 
@@ -26,7 +27,7 @@ namespace {
 // goroutine that takes the count can return and destroy it at once (a WaitGroup on a waiter's
 // stack, a Mutex freed by its last holder).
 struct SemaRoot {
-  Lock lock;
+  RankedLock<LockRank::kSemaRoot> lock;
   WaitList waiters;                      // of every Sema hashing here; Waiter::elem = the Sema
   std::atomic<std::uint32_t> nwait{0};   // waiters queued (or about to queue) here
 };
@@ -103,12 +104,22 @@ void Sema::release(bool handoff) {
 namespace {
 // Ticket order with wrap-around, as Go's less().
 bool ticket_before(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) < 0; }
+
+// NotifyList::lock_ is a plain Lock (its type is in a public header); its rank is checked here.
+void notify_lock(Lock& l) {
+  lock_rank_acquire(LockRank::kNotifyList, &l);
+  l.lock();
+}
+void notify_unlock(Lock& l) {
+  lock_rank_release(LockRank::kNotifyList, &l);
+  l.unlock();
+}
 }  // namespace
 
 void NotifyList::wait(std::uint32_t ticket) {
-  lock_.lock();
+  notify_lock(lock_);
   if (ticket_before(ticket, notify_.load(std::memory_order_relaxed))) {
-    lock_.unlock();  // already notified between add() and now
+    notify_unlock(lock_);  // already notified between add() and now
     return;
   }
   Parker& self = current_parker();
@@ -116,15 +127,17 @@ void NotifyList::wait(std::uint32_t ticket) {
   me.parker = &self;
   me.ticket = ticket;
   waitq_push_back(waiters_, &me);
-  park_unlock(self, WaitReason::kSyncCondWait, lock_);
+  park(
+      self, WaitReason::kSyncCondWait, [](void* l) { notify_unlock(*static_cast<Lock*>(l)); },
+      &lock_);
 }
 
 void NotifyList::notify_one() {
   if (wait_.load(std::memory_order_acquire) == notify_.load(std::memory_order_acquire)) return;
-  lock_.lock();
+  notify_lock(lock_);
   std::uint32_t ticket = notify_.load(std::memory_order_relaxed);
   if (ticket == wait_.load(std::memory_order_acquire)) {
-    lock_.unlock();
+    notify_unlock(lock_);
     return;
   }
   notify_.store(ticket + 1, std::memory_order_release);
@@ -133,22 +146,22 @@ void NotifyList::notify_one() {
   for (Waiter* w = waiters_.first(); w; w = w->next) {
     if (w->ticket == ticket) {
       waitq_remove(waiters_, w);
-      lock_.unlock();
+      notify_unlock(lock_);
       unpark(*w->parker);
       return;
     }
   }
-  lock_.unlock();
+  notify_unlock(lock_);
 }
 
 void NotifyList::notify_all() {
   if (wait_.load(std::memory_order_acquire) == notify_.load(std::memory_order_acquire)) return;
-  lock_.lock();
+  notify_lock(lock_);
   Waiter* all = waiters_.first();
   waiters_.head.store(nullptr, std::memory_order_relaxed);
   waiters_.tail = nullptr;
   notify_.store(wait_.load(std::memory_order_acquire), std::memory_order_release);
-  lock_.unlock();
+  notify_unlock(lock_);
   while (all) {
     Waiter* next = all->next;  // read first: the woken waiter may return and reuse its Waiter
     unpark(*all->parker);

@@ -16,8 +16,10 @@
 #include <mutex>
 #include <vector>
 
-#include "diag/stacktrace.hpp"
 #include "goroutine.hpp"
+#include "hooks.hpp"
+#include "lockrank.hpp"
+#include "panic.hpp"
 #include "scheduler.hpp"
 
 namespace gocxx::detail {
@@ -166,7 +168,7 @@ struct Slabs {
     char* next;        // the next free slot
     std::size_t left;  // free slots
   };
-  std::mutex lock;
+  RankedMutex<LockRank::kStackSlab> lock;
   std::vector<Slab> by_size;
 };
 
@@ -194,14 +196,14 @@ char* take_slot(std::size_t size) {
 //
 // The handler runs on the faulting thread's alternate signal stack. A report's first lines,
 // which name the goroutine, are written with write(2) alone (async-signal-safe); the
-// goroutine's stack follows, best effort: unwinding and symbolizing allocate and take locks.
+// goroutine's stack follows, best effort, from the diag layer's crash reporter (hooks.hpp):
+// unwinding and symbolizing allocate and take locks.
 
 struct sigaction g_previous_segv, g_previous_bus;
 
 // Room for unwinding and symbolizing (libdw, demangling) in a fault report, reserved per
 // thread and committed only as used.
 constexpr std::size_t kAltStackSize = 256 * 1024;
-constexpr std::size_t kMaxReportFrames = 100;  // as Go's traceback
 
 void write_str(const char* s) { (void)!write(2, s, std::strlen(s)); }
 void write_num(unsigned long long v, int base = 10) {
@@ -242,25 +244,6 @@ std::uintptr_t fault_pc(void* ucontext) {
 #endif
 }
 
-// The faulting goroutine's return addresses, innermost first, unwound from the registers at
-// the fault; only its own stack is read.
-std::vector<std::uintptr_t> fault_stack(const G* g, void* ucontext) {
-  // The faulting instruction is not a return address. The unwinder and the symbolizer look up
-  // pc - 1 for return addresses (the call), so pc + 1 makes them look at the instruction itself.
-  std::uintptr_t pc = fault_pc(ucontext) + 1;
-#if defined(__x86_64__)
-  const greg_t* r = static_cast<ucontext_t*>(ucontext)->uc_mcontext.gregs;
-  auto reg = [r](int i) { return static_cast<std::uintptr_t>(r[i]); };
-  diag::SavedRegisters regs{pc,           reg(REG_RSP), reg(REG_RBP), reg(REG_RBX),
-                            reg(REG_R12), reg(REG_R13), reg(REG_R14), reg(REG_R15)};
-  return diag::unwind_saved(regs, reinterpret_cast<std::uintptr_t>(g->stack.bottom),
-                            reinterpret_cast<std::uintptr_t>(g->stack.top()), kMaxReportFrames);
-#else
-  (void)g;
-  return {pc};
-#endif
-}
-
 // The rest of a report, after its first lines: the goroutine's stack in Go's format, through
 // the crash report code every other report uses (GOCXX_TRACEBACK applies), then exit 2.
 [[noreturn]] void finish_report(const G* g, void* ucontext) {
@@ -273,7 +256,8 @@ std::vector<std::uintptr_t> fault_stack(const G* g, void* ucontext) {
   // A fault inside malloc or the symbolizer would deadlock what follows: end the process then.
   signal(SIGALRM, SIG_DFL);
   alarm(30);
-  crash_after_heading(fault_stack(g, ucontext));
+  hooks().crash_after_fault(g, ucontext);
+  _exit(2);  // not reached: the crash reporter exits
 }
 
 // A fault in the guard page, or with the stack pointer already below the stack's floor (a

@@ -2,9 +2,9 @@
 // thread that sleeps until the earliest deadline. Sleeping goroutines park and are readied by
 // it; channel timers get a non-blocking send of the current time.
 //
-// Lock order: TimerQueue::lock -> channel lock -> Runtime::lock. A channel timer's send happens
-// under TimerQueue::lock, which makes stop()/reset() (which drain the channel under the same
-// lock) atomic with respect to firing: after they return, no stale tick can be received.
+// Locks: TimerQueue::lock_ ranks first in the lock order (the table is lockrank.hpp). A channel
+// timer's send happens under it, which makes stop()/reset() (which drain the channel under the
+// same lock) atomic with respect to firing: after they return, no stale tick can be received.
 //
 // Bounds: the timer thread fires in passes. A pass reads the clock once and fires what is due
 // by then, at most kMaxFiresPerPass timers, so a ticker fires at most once per pass whatever
@@ -21,6 +21,7 @@
 
 #include "gocxx/time.hpp"
 #include "futex.hpp"
+#include "lockrank.hpp"
 #include "scheduler.hpp"
 #include "timer.hpp"
 
@@ -80,6 +81,8 @@ std::int64_t next_on_grid(std::int64_t when, std::int64_t period, std::int64_t n
 }
 
 class TimerQueue {
+  using TimersLock = gocxx::detail::RankedMutex<gocxx::detail::LockRank::kTimers>;
+
  public:
   void add(TimerState* t) {
     gocxx::detail::check_not_forked_child();  // the timer thread was not copied into the child
@@ -230,7 +233,7 @@ class TimerQueue {
     gocxx::detail::futex_wake(wake_word_, 1);
   }
 
-  void sleep_until_woken(std::unique_lock<std::mutex>& lk, std::int64_t timeout_ns) {
+  void sleep_until_woken(std::unique_lock<TimersLock>& lk, std::int64_t timeout_ns) {
     std::uint32_t seen = wake_word_.load(std::memory_order_acquire);
     lk.unlock();
     gocxx::detail::futex_wait(wake_word_, seen, timeout_ns);
@@ -262,7 +265,7 @@ class TimerQueue {
     }
   }
 
-  std::mutex lock_;
+  TimersLock lock_;
   std::atomic<std::size_t> pending_{0};
   std::atomic<std::uint32_t> wake_word_{0};
   std::vector<TimerState*> heap_;

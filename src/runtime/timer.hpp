@@ -5,9 +5,10 @@
 
 namespace gocxx::time::detail {
 
-// Timers that will still fire (those in the heap; a fired after_func has its goroutine before
-// it leaves the heap). Deadlock detection needs 0; tests count it to prove contexts release
-// their timers.
+// Timers that will still fire: the heap's size as last published, read with no lock. A fired
+// timer still counts until its work is queued (the size is published after each fire, not at
+// the pop before it), so an after_func's goroutine exists before the count drops. Deadlock
+// detection needs 0; tests count it to prove contexts release their timers.
 std::size_t timers_pending();
 
 }  // namespace gocxx::time::detail

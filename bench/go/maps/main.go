@@ -1,10 +1,11 @@
-// Go side of the seed's "million QPS" map comparison (bench/compare_maps; the C++ twin is the
-// mqps/churn part of bench/map_bench.cpp -- keep the two in step).
+// Go side of the "million QPS" map comparison of the article this project started from
+// (bench/compare_maps; the C++ twin is the mqps/churn part of bench/map_bench.cpp -- keep the
+// two in step).
 //
 //	maps <workload> [target-ms]      workloads: mqps99 mqps90 mqps50 churn90
 //
 // prints "<workload>/<map> ops/s <value>" lines for Go's three maps: sync.Map, a map guarded by
-// a sync.RWMutex, and the seed's sharded map (32 shards, FNV-1a, one RWMutex per padded shard).
+// a sync.RWMutex, and the article's sharded map (32 shards, FNV-1a, one RWMutex per padded shard).
 //
 // 100,000 int keys, all present, uniform random keys; the given percentage of loads, the rest
 // stores (updates). churn90: 90% loads, the rest half deletes and half stores of random keys.

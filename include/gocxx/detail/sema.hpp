@@ -1,5 +1,15 @@
-// Parking building blocks shared by the sync package: wait reasons, a counting semaphore whose
-// waiters park (goroutines) or sleep (plain threads), and Go's ticket-based notify list.
+// Parking building blocks of the runtime: wait reasons, the wait queue type, a counting
+// semaphore whose waiters park (goroutines) or sleep (plain threads), and Go's ticket-based
+// notify list.
+//
+// Why runtime vocabulary sits in a public (detail) header: the sync types of sync.hpp are
+// header-inline so that their uncontended paths are a CAS with no call, and so they hold a Sema
+// or a NotifyList by value; their layout must be complete wherever a Mutex, RWMutex, WaitGroup
+// or Cond is declared. A NotifyList holds a Lock and a WaitList, and Mutex::lock_slow names a
+// WaitReason in its default argument, so those types come along. Waiter is only declared here:
+// its layout stays in the runtime (src/runtime/park.hpp). The runtime takes these types from
+// this header (park.hpp includes it) rather than keep a second definition. Nothing here is API:
+// user code must not name gocxx::detail.
 #pragma once
 
 #include <atomic>
@@ -42,7 +52,9 @@ struct WaitList {
   bool empty() const { return first() == nullptr; }
 };
 
-// Go's runtime semaphore (sema.go), one per primitive instead of a global address-keyed table.
+// Go's runtime semaphore (sema.go). The object holds only the count; its waiters queue in a
+// process-wide table keyed by the Sema's address (Go's semtable, in sema.cpp), so a release
+// need not touch the Sema after publishing the count.
 class Sema {
  public:
   // Waits until the count is positive, then decrements it. `lifo` queues the caller at the head
