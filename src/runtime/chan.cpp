@@ -39,6 +39,23 @@ void chan_release(ChanCore* c) noexcept {
   ::operator delete(static_cast<void*>(c), std::align_val_t(align));
 }
 
+namespace {
+
+// The blocking half of send and receive, entered with c->lock held: queues the caller on `q`
+// with its element slot and parks, releasing the lock, until a partner completes the transfer
+// (true) or close() wakes it (false).
+bool wait_for_partner(ChanCore* c, WaitList& q, void* elem, WaitReason reason) {
+  Parker& self = current_parker();
+  Waiter me;
+  me.parker = &self;
+  me.elem = elem;
+  waitq_push_back(q, &me);
+  park_unlock(self, reason, c->lock);
+  return me.success;
+}
+
+}  // namespace
+
 void chan_send(ChanCore* c, void* src) {
   if (!c) block_forever(WaitReason::kChanSendNilChan);
   c->lock.lock();
@@ -59,13 +76,9 @@ void chan_send(ChanCore* c, void* src) {
     c->lock.unlock();
     return;
   }
-  Parker& self = current_parker();
-  Waiter me;
-  me.parker = &self;
-  me.elem = src;
-  waitq_push_back(c->sendq, &me);
-  park_unlock(self, WaitReason::kChanSend, c->lock);
-  if (!me.success) throw_panic("send on closed channel");  // woken by close
+  if (!wait_for_partner(c, c->sendq, src, WaitReason::kChanSend)) {
+    throw_panic("send on closed channel");  // woken by close
+  }
 }
 
 bool chan_recv(ChanCore* c, void* dst) {
@@ -88,13 +101,7 @@ bool chan_recv(ChanCore* c, void* dst) {
     c->lock.unlock();
     return true;
   }
-  Parker& self = current_parker();
-  Waiter me;
-  me.parker = &self;
-  me.elem = dst;
-  waitq_push_back(c->recvq, &me);
-  park_unlock(self, WaitReason::kChanReceive, c->lock);
-  return me.success;
+  return wait_for_partner(c, c->recvq, dst, WaitReason::kChanReceive);
 }
 
 void chan_close(ChanCore* c) {

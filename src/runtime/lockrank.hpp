@@ -160,6 +160,17 @@ inline thread_local constinit Held t_held{};
   std::abort();
 }
 
+// Records lock (r, addr) as held by this thread.
+inline void push_held(Held& h, LockRank r, const void* addr) {
+  if (h.n == Held::kMax) {
+    if (h.crashing) return;
+    fail("too many locks held: acquiring", r, h, h.n - 1);
+  }
+  h.rank[h.n] = r;
+  h.addr[h.n] = addr;
+  ++h.n;
+}
+
 }  // namespace lockrank_impl
 
 // The hooks, out of line (see the top). lock_rank_acquire is called before blocking on a lock
@@ -180,25 +191,11 @@ inline thread_local constinit Held t_held{};
     }
     fail("acquiring", r, h, i);
   }
-  if (h.n == Held::kMax) {
-    if (h.crashing) return;
-    fail("too many locks held: acquiring", r, h, h.n - 1);
-  }
-  h.rank[h.n] = r;
-  h.addr[h.n] = addr;
-  ++h.n;
+  push_held(h, r, addr);
 }
 
 [[gnu::noinline]] inline void lock_rank_try_acquired(LockRank r, const void* addr) {
-  using namespace lockrank_impl;
-  Held& h = t_held;
-  if (h.n == Held::kMax) {
-    if (h.crashing) return;
-    fail("too many locks held: acquiring", r, h, h.n - 1);
-  }
-  h.rank[h.n] = r;
-  h.addr[h.n] = addr;
-  ++h.n;
+  lockrank_impl::push_held(lockrank_impl::t_held, r, addr);
 }
 
 [[gnu::noinline]] inline void lock_rank_release(LockRank r, const void* addr) {
