@@ -108,16 +108,19 @@ TEST(LockRank, TryLockIsRecordedButNotChecked) {
   EXPECT_EQ(lock_rank_held_count(), 1);
 }
 
+// Locks a RankedMutex<First>, then a RankedMutex<Second>, and holds both.
+template <LockRank First, LockRank Second>
+void lock_first_then_second() {
+  RankedMutex<First> first;
+  RankedMutex<Second> second;
+  std::lock_guard a(first);
+  std::lock_guard b(second);
+}
+
 // The deliberate inversions. Each child aborts with Go's message naming both locks.
 TEST(LockRankDeathTest, InversionAbortsNamingBothLocks) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(
-      {
-        RankedMutex<LockRank::kSched> sched;
-        RankedMutex<LockRank::kTimers> timers;
-        std::lock_guard a(sched);
-        std::lock_guard b(timers);
-      },
+  EXPECT_EXIT((lock_first_then_second<LockRank::kSched, LockRank::kTimers>()),
       testing::KilledBySignal(SIGABRT),
       "fatal error: lock ordering problem: acquiring timers \\(TimerQueue::lock_\\) while "
       "holding sched \\(Runtime::lock\\)");
@@ -125,13 +128,7 @@ TEST(LockRankDeathTest, InversionAbortsNamingBothLocks) {
 
 TEST(LockRankDeathTest, SameRankTwiceAbortsUnlessMulti) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(
-      {
-        RankedMutex<LockRank::kSched> a;
-        RankedMutex<LockRank::kSched> b;
-        std::lock_guard la(a);
-        std::lock_guard lb(b);
-      },
+  EXPECT_EXIT((lock_first_then_second<LockRank::kSched, LockRank::kSched>()),
       testing::KilledBySignal(SIGABRT),
       "acquiring sched \\(Runtime::lock\\) while holding sched \\(Runtime::lock\\)");
   EXPECT_EXIT(

@@ -486,6 +486,9 @@ void execute(M* m, G* g) {
 // pass through find_runnable); on a fairness turn, or with nothing local, g0 decides. Returns
 // when g is resumed, possibly on another M.
 void switch_away(G* g, SwitchRequest* req, bool exiting = false) {
+  // Every way a goroutine stops running (park, yield, exit, no P after blocking) comes here:
+  // in a child forked without exec, the runtime's other threads are gone.
+  check_not_forked_child();
   M* m = g->m;
   P* p = m->p;
   Transfer x{m, g, req};
@@ -515,7 +518,6 @@ void goroutine_entry(fctx::transfer_t t) {
   // intact, and install_terminate_handler's handler reports it as a panic.
   g->closure_ops->run(g->closure);
   g->closure_ops->destroy(g->closure);
-  check_not_forked_child();  // the other threads, the one waiting in run() too, were not copied
   // g->m, not m: the body may have moved between threads.
   Runtime* rt = g->m->rt;
   if (g->id == 1) {
@@ -728,7 +730,6 @@ void ready(G* g) {
 }
 
 void gopark(G* g, WaitReason reason, void (*unlock)(void*), void* arg) {
-  check_not_forked_child();
   g->wait_reason.store(reason, std::memory_order_relaxed);
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // a few ns; dumps need minutes, not nanoseconds
@@ -740,7 +741,6 @@ void gopark(G* g, WaitReason reason, void (*unlock)(void*), void* arg) {
 }
 
 void goyield(G* g) {
-  check_not_forked_child();
   SwitchRequest req{SwitchRequest::kYield};
   switch_away(g, &req);
 }
@@ -784,7 +784,6 @@ GoroutineId spawn(void* closure, const ClosureOps& ops, std::size_t stack_size) 
 }
 
 bool spawn_if_running(void* closure, const ClosureOps& ops) {
-  check_not_forked_child();
   auto create_pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
   std::shared_lock lk(g_runtime_lock);
   Runtime* rt = current_runtime();
@@ -900,7 +899,6 @@ void exit_blocking() {
   using namespace detail;
   G* g = current_g();
   if (!g) return;
-  check_not_forked_child();
   M* m = g->m;
   Runtime* rt = m->rt;
   P* p = nullptr;
