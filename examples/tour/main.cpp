@@ -1,8 +1,10 @@
-// A tour of gocxx: a worker pool, a pipeline, select with a timeout, and 100k goroutines.
-// Each part prints what it did and how long it took.
+// A tour of gocxx: a worker pool, a pipeline, select with a timeout, 100k goroutines, and a
+// TCP echo server with its clients. Each part prints what it did and how long it took.
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <gocxx/gocxx.hpp>
+#include <gocxx/net.hpp>
 #include <string>
 
 using namespace std::chrono_literals;
@@ -112,6 +114,51 @@ void hundred_thousand() {
               kCount, alive, spawn_ms, ms_since(start));
 }
 
+// A goroutine-per-connection echo server on loopback, and 100 clients doing 100 round trips
+// each. Every blocked read parks its goroutine on the network poller ("IO wait").
+void echo_server() {
+  namespace net = gocxx::net;
+  auto start = Clock::now();
+  auto [ln, err] = net::listen("tcp", "127.0.0.1:0");
+  if (err) {
+    std::printf("echo        : %s\n", err.message().c_str());
+    return;
+  }
+  gocxx::go([ln = ln]() mutable {
+    for (;;) {
+      auto [conn, err] = ln.accept();
+      if (err) return;  // net::err_closed once main closes the listener
+      gocxx::go([c = std::move(conn)]() mutable {
+        char buf[4096];
+        for (;;) {
+          auto [n, err] = c.read(buf);
+          if (err || c.write({buf, n}).err) return;  // io::eof when the client hangs up
+        }
+      });
+    }
+  });
+  constexpr int kClients = 100, kRounds = 100;
+  gocxx::sync::WaitGroup wg;
+  std::atomic<int> ok{0};
+  wg.add(kClients);
+  for (int i = 0; i < kClients; ++i) {
+    gocxx::go([&, addr = ln.addr().string()] {
+      auto [c, err] = net::dial("tcp", addr);
+      for (int r = 0; !err && r < kRounds; ++r) {
+        char reply[5];
+        err = c.write("ping!").err;
+        if (!err) err = gocxx::io::read_full(c, reply).err;
+        if (!err && r == kRounds - 1) ok.fetch_add(1);
+      }
+      wg.done();
+    });  // c closes when its last handle goes
+  }
+  wg.wait();
+  (void)ln.close();
+  std::printf("echo        : %d clients x %d round trips over TCP, %d completed          (%.1f ms)\n",
+              kClients, kRounds, ok.load(), ms_since(start));
+}
+
 }  // namespace
 
 int main() {
@@ -123,6 +170,7 @@ int main() {
     pipeline();
     select_with_timeout();
     hundred_thousand();
+    echo_server();
   });
   std::printf("tour done on %d Ps in %.1f ms\n", procs, ms_since(start));
 }

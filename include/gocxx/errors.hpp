@@ -45,6 +45,15 @@ class error {
   std::shared_ptr<const ErrorBase> rep_;
 };
 
+// A value and an error, as Go functions return them: `auto [n, err] = conn.read(buf);`.
+// Where err is not nil, value is what the operation produced before failing (bytes already
+// transferred for reads and writes; an empty value otherwise).
+template <class T>
+struct [[nodiscard]] Result {
+  T value{};
+  error err;
+};
+
 // An error that wraps another (Go's Unwrap() error).
 class WrappingError : public ErrorBase {
  public:

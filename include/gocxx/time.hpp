@@ -17,6 +17,9 @@ using Clock = std::chrono::steady_clock;
 using Duration = std::chrono::nanoseconds;
 using TimePoint = Clock::time_point;
 
+// The current time on the monotonic clock (Go's time.Now for deadlines and elapsed time).
+inline TimePoint now() { return Clock::now(); }
+
 // Pauses the calling goroutine (wait reason "sleep") or plain thread. d <= 0 returns at once.
 void sleep(Duration d);
 

@@ -56,6 +56,9 @@ namespace gocxx::detail {
 
 // Acquisition order: a lock may be taken while holding only locks of earlier ranks.
 enum class LockRank : std::uint8_t {
+  // PollDesc::lock (netpoll.cpp): a poll descriptor's deadlines. Held while re-arming or
+  // stopping its deadline timers (timer lock) and while waking its waiters' goroutines.
+  kPollDesc,
   // TimerQueue::lock_ (timer.cpp): the timer heap. Held while firing: a channel timer's
   // non-blocking send (channel lock), a sleeper's ready() and an after_func's spawn (both
   // g_runtime_lock, then Runtime::lock; the spawn also the G pool, stack slab and allgs).
@@ -78,6 +81,8 @@ enum class LockRank : std::uint8_t {
   kAllGs,
   // Slabs::lock (stack.cpp): the goroutine stack slabs.
   kStackSlab,
+  // PollCache::lock (netpoll.cpp): the free list of poll descriptors.
+  kPollCache,
   // g_replaced_lock (panic.cpp): which exception replaced which panic, per goroutine.
   kPanicReplaced,
   kCount
@@ -90,6 +95,7 @@ struct LockRankInfo {
 };
 
 inline constexpr LockRankInfo kLockRanks[] = {
+    {LockRank::kPollDesc, "pollDesc (PollDesc::lock)", false},
     {LockRank::kTimers, "timers (TimerQueue::lock_)", false},
     {LockRank::kHchan, "hchan (ChanCore::lock)", true},
     {LockRank::kSemaRoot, "semaRoot (SemaRoot::lock)", false},
@@ -99,6 +105,7 @@ inline constexpr LockRankInfo kLockRanks[] = {
     {LockRank::kGFree, "gFree (GPool::lock)", false},
     {LockRank::kAllGs, "allg (Registry::lock)", false},
     {LockRank::kStackSlab, "stackSlab (Slabs::lock)", false},
+    {LockRank::kPollCache, "pollCache (PollCache::lock)", false},
     {LockRank::kPanicReplaced, "panicReplaced (g_replaced_lock)", false},
 };
 

@@ -92,6 +92,7 @@ const char* wait_reason_string(WaitReason reason) {
     case WaitReason::kSyncCondWait: return "sync.Cond.Wait";
     case WaitReason::kSemacquire: return "semacquire";
     case WaitReason::kForever: return "forever";
+    case WaitReason::kIOWait: return "IO wait";
     case WaitReason::kCount: break;
   }
   return "unknown";

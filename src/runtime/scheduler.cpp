@@ -29,6 +29,7 @@
 #include "gocxx/defer.hpp"
 #include "gpool.hpp"
 #include "hooks.hpp"
+#include "netpoll.hpp"
 #include "registry.hpp"
 #include "timer.hpp"
 
@@ -270,6 +271,8 @@ G* steal_work(M* m) {
   return nullptr;
 }
 
+G* inject_polled(M* m, G* list);
+
 // Go's findRunnable: returns the next G to run on m (which holds a P), sleeping the M while
 // there is none. Returns nullptr only when the runtime is stopping.
 G* find_runnable(M* m) {
@@ -279,6 +282,11 @@ G* find_runnable(M* m) {
     P* p = m->p;
 
     if (fairness_turn(p)) {
+      // The monitor poll (Go's sysmon): Ps that never run out of work never poll, so every
+      // fairness turn checks that goroutines waiting on I/O are not left behind for > 10 ms.
+      if (netpoll_poll_overdue()) {
+        if (G* g = inject_polled(m, netpoll(0))) return g;
+      }
       if (rt->global_size.load(std::memory_order_relaxed) > 0) {
         std::lock_guard lk(rt->lock);
         if (G* g = global_get_locked(rt, p, 1)) return g;
@@ -289,6 +297,12 @@ G* find_runnable(M* m) {
     if (rt->global_size.load(std::memory_order_relaxed) > 0) {
       std::lock_guard lk(rt->lock);
       if (G* g = global_get_locked(rt, p, 0)) return g;
+    }
+
+    // Out of local work: collect goroutines whose I/O is ready before stealing (Go does this
+    // too; it is cheap and finds work that no one else can see yet).
+    if (netpoll_should_poll()) {
+      if (G* g = inject_polled(m, netpoll(0))) return g;
     }
 
     // Steal, but keep spinners to at most half the busy Ps (they burn CPU).
@@ -331,6 +345,16 @@ G* find_runnable(M* m) {
         }
         continue;
       }
+    }
+    // Without a P: while goroutines wait on I/O, one M blocks in the poller (the others sleep
+    // in stop_m). Timers need no timeout here: the timer thread serves them. The poller is
+    // woken when the last I/O waiter goes away, so that deadlock detection can run.
+    while (netpoll_claim_blocking()) {
+      G* list = netpoll(-1);
+      if (rt->stopping.load(std::memory_order_acquire)) return nullptr;
+      if (!list) continue;
+      if (G* g = inject_polled(m, list)) return g;
+      break;  // no idle P: the busy Ps find them in the global queue
     }
     if (!stop_m(m)) return nullptr;
   }
@@ -639,6 +663,7 @@ void shutdown(Runtime* rt) {
     rt->idle_ms = nullptr;
     rt->nmidle = 0;
   }
+  netpoll_break();  // an M blocked in the poller
   for (M* m : to_join) m->thread.join();
   {
     std::unique_lock lk(g_runtime_lock);
@@ -659,6 +684,8 @@ void Runtime::release_ref() {
 }
 
 Runtime* current_runtime() { return g_runtime.load(std::memory_order_acquire); }
+
+std::uint64_t latest_generation() { return g_generation.load(std::memory_order_acquire); }
 
 std::uint64_t live_generation() {
   std::shared_lock lk(g_runtime_lock);
@@ -708,6 +735,41 @@ namespace {
 void mark_runnable(G* g, M* waker) {
   cas_status(g, kWaiting, kRunnable);
   if (tracing()) [[unlikely]] hooks().trace_go_unblock(g, waker);
+}
+
+// Makes the goroutines netpoll returned runnable (dropping those of an earlier, abandoned run).
+// Returns one for m to run if m holds a P or can take an idle one; the rest go to the global
+// queue, and an idle P gets an M for them.
+G* inject_polled(M* m, G* list) {
+  Runtime* rt = m->rt;
+  G* head = nullptr;
+  G* tail = nullptr;
+  std::int64_t n = 0;
+  for (G* g = list; g;) {
+    G* next = g->sched_next;
+    if (g->generation == rt->generation) {
+      mark_runnable(g, m);
+      g->sched_next = nullptr;
+      (head ? tail->sched_next : head) = g;
+      tail = g;
+      ++n;
+    }
+    g = next;
+  }
+  if (!head) return nullptr;
+  G* run = nullptr;
+  {
+    std::lock_guard lk(rt->lock);
+    if (!m->p && !rt->stopping.load(std::memory_order_relaxed)) m->p = pidle_get_locked(rt);
+    if (m->p) {
+      run = head;
+      head = head->sched_next;
+      --n;
+    }
+    if (head) global_put_batch_locked(rt, head, tail, n);
+  }
+  if (head) wakep(rt);
+  return run;
 }
 }  // namespace
 
@@ -806,6 +868,7 @@ int run_main(void* closure, const ClosureOps& ops, const Options& options) {
   InternalThread waiting_in_run;
   auto* rt = new Runtime;
   rt->generation = g_generation.fetch_add(1) + 1;
+  netpoll_new_run();  // goroutines an earlier run left parked on I/O are abandoned
   rt->nprocs = options.procs > 0 ? options.procs : default_procs();
   rt->stack_size = options.stack_size ? normalize_stack_size(options.stack_size)
                                       : default_stack_size();

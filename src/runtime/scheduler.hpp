@@ -95,6 +95,9 @@ struct Runtime {
 
 // The generation of the running gocxx::run, or 0: Gs of other generations are abandoned.
 std::uint64_t live_generation();
+// The generation of the most recent gocxx::run (the live one while a run is active), read
+// without a lock.
+std::uint64_t latest_generation();
 // The runtime of the current gocxx::run, or nullptr.
 Runtime* current_runtime();
 

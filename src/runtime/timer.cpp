@@ -46,9 +46,9 @@ using gocxx::detail::G;
 using gocxx::detail::nanotime;
 
 struct TimerState {
-  enum Kind { kSleep, kChannel, kFunc };
+  enum Kind { kSleep, kChannel, kFunc, kCallback };
   Kind kind = kChannel;
-  std::atomic<int> refs{1};          // channel/func timers: handle + heap; sleep: unused
+  std::atomic<int> refs{1};          // channel/func timers: handle + heap; others: unused
   std::int64_t when = 0;             // monotonic ns
   std::int64_t period = 0;           // > 0: a ticker
   int heap_index = -1;               // position in the heap; -1 when not pending
@@ -56,6 +56,13 @@ struct TimerState {
   G* sleeper = nullptr;              // kSleep
   Chan<TimePoint> chan = Chan<TimePoint>::nil();  // kChannel
   std::function<void()> func;        // kFunc
+  TimerCallback callback = nullptr;  // kCallback: owned by the runtime code that made it
+  void* callback_arg = nullptr;
+  std::uintptr_t callback_seq = 0;
+
+  // Sleep and callback timers belong to their owner; the heap holds channel and func timers
+  // by reference.
+  bool counted() const { return kind == kChannel || kind == kFunc; }
 };
 
 void timer_release(TimerState* t) noexcept {
@@ -111,12 +118,22 @@ class TimerQueue {
     return was_pending;
   }
 
+  void reset_callback(TimerState* t, std::int64_t when, std::uintptr_t seq) {
+    gocxx::detail::check_not_forked_child();
+    std::lock_guard lk(lock_);
+    remove_locked(t, false);
+    t->when = when;
+    t->callback_seq = seq;
+    add_locked(t);
+    publish_pending();
+  }
+
   // Lock-free, so that an M going idle (deadlock detection) never waits for a firing pass.
   std::size_t pending() const { return pending_.load(std::memory_order_acquire); }
 
  private:
   void add_locked(TimerState* t) {
-    if (t->kind != TimerState::kSleep) t->refs.fetch_add(1, std::memory_order_relaxed);
+    if (t->counted()) t->refs.fetch_add(1, std::memory_order_relaxed);
     t->heap_index = static_cast<int>(heap_.size());
     heap_.push_back(t);
     sift_up(t->heap_index);
@@ -140,7 +157,7 @@ class TimerQueue {
     bool discarded_tick = drain && drain_channel(t);
     if (t->heap_index < 0) return discarded_tick;
     pop_at(t->heap_index);
-    timer_release(t);
+    if (t->counted()) timer_release(t);
     return true;
   }
 
@@ -212,6 +229,9 @@ class TimerQueue {
         timer_release(t);  // the heap's reference (add_locked took a new one for a ticker)
         return;
       }
+      case TimerState::kCallback:
+        t->callback(t->callback_arg, t->callback_seq);
+        return;
       case TimerState::kFunc: {
         std::function<void()> f = t->func;
         timer_release(t);
@@ -299,6 +319,26 @@ TimerState* make_channel_timer(Duration d, Duration period) {
 }  // namespace
 
 std::size_t timers_pending() { return queue().pending(); }
+
+TimerState* new_callback_timer(TimerCallback f, void* arg) {
+  auto* t = new TimerState;
+  t->kind = TimerState::kCallback;
+  t->callback = f;
+  t->callback_arg = arg;
+  return t;
+}
+
+void delete_callback_timer(TimerState* t) {
+  queue().remove(t, false);
+  delete t;
+}
+
+// The seq is written under the timer lock (inside reset), which the firing pass also holds.
+void reset_callback_timer(TimerState* t, std::int64_t when, std::uintptr_t seq) {
+  queue().reset_callback(t, when, seq);
+}
+
+void stop_callback_timer(TimerState* t) { queue().remove(t, false); }
 
 }  // namespace gocxx::time::detail
 

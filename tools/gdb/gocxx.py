@@ -45,6 +45,7 @@ WAIT_REASONS = {
     "kSyncCondWait": "sync.Cond.Wait",
     "kSemacquire": "semacquire",
     "kForever": "forever",
+    "kIOWait": "IO wait",
 }
 
 # Frames of the runtime itself, skipped when naming the function that called go(): the same

@@ -37,6 +37,7 @@ enum class WaitReason : std::uint8_t {
   kSyncCondWait,
   kSemacquire,
   kForever,
+  kIOWait,
   kCount
 };
 const char* wait_reason_string(WaitReason reason);
