@@ -256,7 +256,8 @@ class PacketConn {
 // The host is resolved with getaddrinfo (inside gocxx::blocking); each address is tried in
 // turn until one connects.
 [[nodiscard]] Result<Conn> dial(std::string_view network, std::string_view address);
-// Dial that gives up after `timeout` (OpError wrapping os::err_deadline_exceeded).
+// Dial that gives up after `timeout` (OpError wrapping os::err_deadline_exceeded); zero means
+// no timeout, and a negative one fails at once, as Go's Dialer.Timeout.
 [[nodiscard]] Result<Conn> dial_timeout(std::string_view network, std::string_view address,
                                         time::Duration timeout);
 // Dial that gives up when ctx is done, aborting a connect in progress: the error wraps

@@ -51,10 +51,15 @@ int process_threads() {
 // rt->lock (the timer thread takes it while firing), so the verdict is confirmed afterwards:
 // any M woken or G queued meanwhile cancels it.
 //
-// Returns true if the verdict depends only on threads that are not gocxx's own: a foreign
-// thread may exit later (or one of gocxx's own is just exiting), so the caller asks again.
+// Returns true if the verdict depends only on threads that are not gocxx's own (a foreign
+// thread may exit later, or one of gocxx's own is just exiting) or on a timer that is firing:
+// the caller asks again.
 bool deadlock_undecided(Runtime* rt, std::uint64_t wakeups_seen) {
-  if (time::detail::timers_pending() != 0) return false;
+  // A timer that will fire later wakes a goroutine then (and that M checks again when it goes
+  // idle). One that is due may be firing right now: the count includes it until the timer
+  // thread publishes after the fire, by which time its goroutine may have run and blocked for
+  // good, with this M the last to go idle. Ask again shortly rather than never.
+  if (time::detail::timers_pending() != 0) return time::detail::timer_due();
   const bool foreign_threads =
       process_threads() != g_internal_threads.load() + kSanitizerThreads;
   std::unique_lock lk(rt->lock);

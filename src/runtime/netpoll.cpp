@@ -310,7 +310,9 @@ struct ThreadWaiterSlot {
 };
 
 // A plain thread cannot rely on an M polling (there may be no run at all), so it polls its
-// own fd, plus its eventfd for close and deadline changes. Returns like wait_goroutine.
+// own fd, plus its eventfd for close and deadline changes. Always "try again": ppoll saw the
+// fd ready itself, which no edge in the slot records; after a poke, the retried call finds
+// EAGAIN and waits again.
 bool wait_thread(PollDesc* pd, int mode) {
   thread_local ThreadWaiterSlot mine;
   if (!mine.tw) mine.tw = take_thread_waiter();
@@ -338,7 +340,8 @@ bool wait_thread(PollDesc* pd, int mode) {
     while (::read(tw->efd, &drained, sizeof drained) > 0) {
     }
   }
-  return slot.exchange(kNil, std::memory_order_acq_rel) == kReady;
+  slot.exchange(kNil, std::memory_order_acq_rel);
+  return true;
 }
 
 PollDesc* alloc_pd() {

@@ -130,6 +130,9 @@ class TimerQueue {
 
   // Lock-free, so that an M going idle (deadlock detection) never waits for a firing pass.
   std::size_t pending() const { return pending_.load(std::memory_order_acquire); }
+  bool due() const {
+    return pending() != 0 && earliest_.load(std::memory_order_relaxed) <= nanotime();
+  }
 
  private:
   void add_locked(TimerState* t) {
@@ -149,7 +152,11 @@ class TimerQueue {
   // The heap's size as pending() reports it: published after each operation completes, and
   // after each fire (not at the pop before it), so a fired timer counts until its goroutine
   // is queued.
-  void publish_pending() { pending_.store(heap_.size(), std::memory_order_release); }
+  void publish_pending() {
+    earliest_.store(heap_.empty() ? std::numeric_limits<std::int64_t>::max() : heap_[0]->when,
+                    std::memory_order_relaxed);
+    pending_.store(heap_.size(), std::memory_order_release);
+  }
 
   // Go 1.23: a tick that was sent but not yet received counts as still pending (the channel is
   // synchronous in Go), so discarding it makes stop()/reset() report true.
@@ -287,6 +294,7 @@ class TimerQueue {
 
   TimersLock lock_;
   std::atomic<std::size_t> pending_{0};
+  std::atomic<std::int64_t> earliest_{std::numeric_limits<std::int64_t>::max()};
   std::atomic<std::uint32_t> wake_word_{0};
   std::vector<TimerState*> heap_;
   bool thread_started_ = false;
@@ -319,6 +327,7 @@ TimerState* make_channel_timer(Duration d, Duration period) {
 }  // namespace
 
 std::size_t timers_pending() { return queue().pending(); }
+bool timer_due() { return queue().due(); }
 
 TimerState* new_callback_timer(TimerCallback f, void* arg) {
   auto* t = new TimerState;

@@ -11,6 +11,10 @@ namespace gocxx::time::detail {
 // the pop before it), so an after_func's goroutine exists before the count drops. Deadlock
 // detection needs 0; tests count it to prove contexts release their timers.
 std::size_t timers_pending();
+// True if a pending timer is due (as last published): it may be firing right now, its
+// goroutine already readied and run while the count still includes it. Deadlock detection
+// then asks again shortly instead of trusting the count.
+bool timer_due();
 
 // A runtime timer that calls f(arg, seq) on the timer thread (the network poller's deadlines).
 // f runs with the timer lock held: it must not block, and may take only locks ranked after

@@ -167,6 +167,11 @@ Result<Conn> dial_impl(std::string_view network, std::string_view address, time:
   error first;
   for (std::size_t i = 0; i < addrs.size(); ++i) {
     const Addr& addr = addrs[i];
+    // Go's dialSerial: no new attempt once the deadline has passed or ctx is done.
+    if (deadline != time::TimePoint{} && deadline <= time::now()) {
+      if (!first) first = op_error("dial", nw.name, Addr{}, addr, os::err_deadline_exceeded);
+      break;
+    }
     auto [fd, sock_err] = open_socket(nw, addr, false);
     error cause = sock_err;
     if (!cause) {
@@ -228,7 +233,10 @@ Result<Conn> dial(std::string_view network, std::string_view address) {
 
 Result<Conn> dial_timeout(std::string_view network, std::string_view address,
                           time::Duration timeout) {
-  return dial_impl(network, address, time::now() + timeout, nullptr);
+  // Go's Dialer.Timeout: zero means none; a negative one has already passed.
+  return dial_impl(network, address,
+                   timeout == time::Duration::zero() ? time::TimePoint{} : time::now() + timeout,
+                   nullptr);
 }
 
 Result<Conn> dial_context(const context::Context& ctx, std::string_view network,
