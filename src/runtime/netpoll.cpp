@@ -165,7 +165,7 @@ bool is_thread(std::uintptr_t v) { return v > kWait && (v & kThreadTag); }
 // waiter is woken here.
 G* unblock(PollDesc* pd, int mode, bool ioready) {
   auto& slot = pd->slot(mode);
-  std::uintptr_t old = slot.load(std::memory_order_acquire);
+  std::uintptr_t old = slot.load(std::memory_order_seq_cst);  // after closing/deadline: see check_error
   for (;;) {
     if (old == kReady) return nullptr;
     if (old == kNil && !ioready) return nullptr;  // only an edge is remembered
@@ -184,13 +184,16 @@ G* unblock(PollDesc* pd, int mode, bool ioready) {
 
 // A thread blocked in ppoll on this direction must recompute its timeout (a moved deadline).
 void poke_thread_waiter(PollDesc* pd, int mode) {
-  std::uintptr_t v = pd->slot(mode).load(std::memory_order_acquire);
+  std::uintptr_t v = pd->slot(mode).load(std::memory_order_seq_cst);
   if (is_thread(v)) poke_thread(v);
 }
 
+// A waiter publishes its slot and then calls this; close and deadline changes store their
+// flag and then read the slot. All sequentially consistent, so at least one side sees the
+// other (release/acquire would let both miss: a store-load pair).
 PollError check_error(PollDesc* pd, int mode) {
-  if (pd->closing.load(std::memory_order_acquire)) return PollError::kClosing;
-  if (pd->deadline(mode).load(std::memory_order_acquire) < 0) return PollError::kTimeout;
+  if (pd->closing.load(std::memory_order_seq_cst)) return PollError::kClosing;
+  if (pd->deadline(mode).load(std::memory_order_seq_cst) < 0) return PollError::kTimeout;
   return PollError::kNone;
 }
 
@@ -202,7 +205,7 @@ void deadline_fired(PollDesc* pd, int mode, std::uintptr_t seq) {
   if (pd->seq(mode).load(std::memory_order_acquire) != seq) return;
   auto& d = pd->deadline(mode);
   std::int64_t armed = d.load(std::memory_order_acquire);
-  if (armed <= 0 || !d.compare_exchange_strong(armed, kExpired, std::memory_order_acq_rel)) return;
+  if (armed <= 0 || !d.compare_exchange_strong(armed, kExpired, std::memory_order_seq_cst)) return;
   if (G* g = unblock(pd, mode, false)) ready(g);
 }
 
@@ -218,7 +221,7 @@ void set_direction_deadline_locked(PollDesc* pd, int mode, std::int64_t value) {
   auto& d = pd->deadline(mode);
   if (d.load(std::memory_order_relaxed) == value) return;
   std::uintptr_t seq = pd->seq(mode).fetch_add(1, std::memory_order_acq_rel) + 1;
-  d.store(value, std::memory_order_release);
+  d.store(value, std::memory_order_seq_cst);
   tmr::TimerState*& timer = mode == kPollRead ? pd->rtimer : pd->wtimer;
   if (value > 0) {
     if (!timer) {
@@ -265,7 +268,7 @@ bool consume_edge_or_publish(std::atomic<std::uintptr_t>& slot, std::uintptr_t w
       if (slot.compare_exchange_weak(v, kNil, std::memory_order_acq_rel)) return true;
     } else if (v != kNil) {
       fatal("netpoll: double wait");  // two calls waiting on one direction
-    } else if (slot.compare_exchange_weak(v, waiting, std::memory_order_acq_rel)) {
+    } else if (slot.compare_exchange_weak(v, waiting, std::memory_order_seq_cst)) {
       return false;
     }
   }

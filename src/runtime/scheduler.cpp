@@ -738,8 +738,9 @@ void mark_runnable(G* g, M* waker) {
 }
 
 // Makes the goroutines netpoll returned runnable (dropping those of an earlier, abandoned run).
-// Returns one for m to run if m holds a P or can take an idle one; the rest go to the global
-// queue, and an idle P gets an M for them.
+// Returns one for m to run if m holds a P or can take an idle one. The rest go to m's P when
+// no P is idle (Go's injectglist: they run here next, without the global lock), else to the
+// global queue, with an M woken to share them.
 G* inject_polled(M* m, G* list) {
   Runtime* rt = m->rt;
   G* head = nullptr;
@@ -757,18 +758,30 @@ G* inject_polled(M* m, G* list) {
     g = next;
   }
   if (!head) return nullptr;
+  if (!m->p) {
+    std::lock_guard lk(rt->lock);
+    if (!rt->stopping.load(std::memory_order_relaxed)) m->p = pidle_get_locked(rt);
+  }
   G* run = nullptr;
+  if (m->p) {
+    run = head;
+    head = head->sched_next;
+    --n;
+  }
+  if (!head) return run;
+  if (m->p && rt->npidle.load(std::memory_order_seq_cst) == 0) {
+    while (head) {
+      G* g = std::exchange(head, head->sched_next);
+      g->sched_next = nullptr;
+      local_put(rt, m->p, g, false);
+    }
+    return run;
+  }
   {
     std::lock_guard lk(rt->lock);
-    if (!m->p && !rt->stopping.load(std::memory_order_relaxed)) m->p = pidle_get_locked(rt);
-    if (m->p) {
-      run = head;
-      head = head->sched_next;
-      --n;
-    }
-    if (head) global_put_batch_locked(rt, head, tail, n);
+    global_put_batch_locked(rt, head, tail, n);
   }
-  if (head) wakep(rt);
+  wakep(rt);
   return run;
 }
 }  // namespace
