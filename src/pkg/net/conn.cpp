@@ -137,7 +137,7 @@ Result<Conn> Listener::accept() {
     return {Conn{}, errors::make_as<OpError>("accept", fd_->net(), Addr{}, fd_->laddr(), adopt_err)};
   }
   std::string network = fd_->laddr().network();
-  conn->load_addrs(network);
+  conn->set_addrs(network, Addr(network, reinterpret_cast<sockaddr*>(&from), fromlen));
   if (network == "tcp") detail::apply_tcp_defaults(*conn);
   return {Conn(std::move(conn)), nullptr};
 }

@@ -177,7 +177,7 @@ Result<Conn> dial_impl(std::string_view network, std::string_view address, time:
     if (!cause) {
       cause = connect_one(*fd, fd, addr, partial_deadline(deadline, addrs.size() - i), ctx);
       if (!cause) {
-        fd->load_addrs(nw.base);
+        fd->set_addrs(nw.base, addr);
         // Go's selfConnect: a TCP dial to a free local port can connect to itself.
         if (is_tcp(nw) && fd->laddr() == fd->raddr() && fd->laddr()) {
           cause = os::syscall_error("connect", EADDRNOTAVAIL);
@@ -210,7 +210,7 @@ Result<Listener> listen(std::string_view network, std::string_view address) {
     (void)fd->close();
     return {Listener{}, op_error("listen", nw.name, Addr{}, addr, cause)};
   }
-  fd->load_addrs(nw.base);
+  fd->set_addrs(nw.base, Addr{});
   if (nw.family == AF_UNIX) fd->unlink_on_close(addr.string());
   return {Listener(fd), nullptr};
 }
@@ -223,7 +223,7 @@ Result<PacketConn> listen_packet(std::string_view network, std::string_view addr
   if (addr_err) return {PacketConn{}, op_error("listen", nw.name, Addr{}, Addr{}, addr_err)};
   auto [fd, sock_err] = bound_socket(nw, addr, true);
   if (sock_err) return {PacketConn{}, op_error("listen", nw.name, Addr{}, addr, sock_err)};
-  fd->load_addrs(nw.base);
+  fd->set_addrs(nw.base, Addr{});
   return {PacketConn(fd), nullptr};
 }
 

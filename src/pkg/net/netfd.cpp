@@ -102,21 +102,13 @@ NetFD::~NetFD() {
   }
 }
 
-void NetFD::set_addrs(Addr local, Addr remote) {
-  laddr_ = std::move(local);
-  raddr_ = std::move(remote);
-}
-
-void NetFD::load_addrs(std::string_view network) {
+void NetFD::set_addrs(std::string_view network, Addr remote) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
     laddr_ = Addr(network, reinterpret_cast<sockaddr*>(&ss), len);
   }
-  len = sizeof ss;
-  if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    raddr_ = Addr(network, reinterpret_cast<sockaddr*>(&ss), len);
-  }
+  raddr_ = std::move(remote);
 }
 
 bool NetFD::incref() {

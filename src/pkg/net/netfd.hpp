@@ -43,9 +43,9 @@ class NetFD {
   const std::string& net() const { return net_; }
   const Addr& laddr() const { return laddr_; }
   const Addr& raddr() const { return raddr_; }
-  void set_addrs(Addr local, Addr remote);
-  // getsockname/getpeername into laddr/raddr.
-  void load_addrs(std::string_view network);
+  // The local address from getsockname; the remote one is what accept or connect used (one
+  // system call fewer than asking getpeername, as Go does for accepted sockets).
+  void set_addrs(std::string_view network, Addr remote);
 
   // The raw operations return the cause only (nil, err_closed, os::err_deadline_exceeded,
   // io::eof, a SyscallError); the net layer wraps them in an OpError with the addresses.
