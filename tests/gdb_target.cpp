@@ -1,4 +1,6 @@
-// The program tests/gdb_test.sh debugs with tools/gdb/gocxx.py. The main goroutine (1) starts
+// The program tests/gdb_test.sh debugs with tools/gdb/gocxx.py; built twice: gdb_target (with
+// the build's debug info) and gdb_target_nodebug (none; plus a stripped copy, for the script's
+// layout-table fallback). The main goroutine (1) starts
 //   2  blocked sending on an unbuffered channel   (gdb_target::send_forever)
 //   3  blocked in WaitGroup::wait                 (gdb_target::wait_forever)
 //   4  a goroutine that starts 5, then exits      (dead: not listed)

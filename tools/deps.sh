@@ -10,11 +10,13 @@ GOCXX_DEPS_DEMO=(cmake ninja-build g++ pkg-config
                  libboost-context-dev  # Boost::context: the context switch
                  libdw-dev             # libdw: symbolized stacks
                  zlib1g-dev            # ZLIB: gzip for the pprof goroutine profile
+                 libhttp-parser-dev    # http-parser: gocxx::http's HTTP/1.x parser
                  golang-go)            # `go tool pprof`: the demo and tests read the profile back
 # The tests and benchmarks (tests/CMakeLists.txt, bench/CMakeLists.txt).
 GOCXX_DEPS_TEST=(libgtest-dev libgmock-dev  # GTest::gtest, GTest::gmock (Debian splits them)
                  libbenchmark-dev           # bench/micro_bench
                  gdb                        # the gdb extension's test (tests/gdb_test.sh)
+                 prometheus                 # promtool: metrics and alert rules (tests/metrics)
                  libtbb-dev libcuckoo-dev)  # map_bench's references (optional in CMake)
 
 gocxx_install_deps() {

@@ -31,6 +31,7 @@
 #include <atomic>
 #include <complex>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <new>
@@ -42,6 +43,7 @@
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include "gocxx/errors.hpp"
 
@@ -121,6 +123,9 @@ class Panic {
   const PanicValue& value() const;
   // Go's report heading: "A [recovered]\n\tpanic: B" for a panic raised while another unwound.
   std::string report() const;
+  // Return addresses at the gocxx::panic call, innermost first (for logging a recovered panic
+  // with its stack, as Go's http server does; diag formats them).
+  const std::vector<std::uintptr_t>& stack() const;
   detail::PanicState& state() const { return *state_; }
 
  private:

@@ -45,6 +45,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+std::atomic<std::uint64_t> g_reports_total{0};  // by every watchdog (the metrics' counter)
+
 void validate(const WatchdogOptions& o) {
   auto fail = [](const std::string& what) {
     throw std::invalid_argument("gocxx::debug::LeakWatchdog: " + what);
@@ -218,6 +220,7 @@ class Monitor {
     }
     if (report) {
       write_report(n, reason);
+      g_reports_total.fetch_add(1, std::memory_order_relaxed);
       std::lock_guard lk(s_.lock);
       ++s_.stats.reports;
     }
@@ -461,6 +464,10 @@ std::optional<WatchdogOptions> watchdog_options_from_env() {
 }  // namespace gocxx::debug
 
 namespace gocxx::diag {
+
+std::uint64_t watchdog_reports_total() {
+  return debug::g_reports_total.load(std::memory_order_relaxed);
+}
 
 bool start_watchdog_from_env_now() {
   try {

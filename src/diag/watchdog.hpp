@@ -1,7 +1,12 @@
 // The leak watchdog's hook for gocxx::run (gocxx/watchdog.hpp).
 #pragma once
 
+#include <cstdint>
+
 namespace gocxx::diag {
+
+// Leak reports written by every watchdog of the process so far (gocxx_leak_watchdog_reports_total).
+std::uint64_t watchdog_reports_total();
 
 // Called by gocxx::run: the first call in the process starts the process-wide leak watchdog if
 // GOCXX_LEAK_THRESHOLD or GOCXX_LEAK_GROWTH is set (a bad value: a message on stderr naming the

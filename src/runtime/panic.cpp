@@ -270,6 +270,8 @@ const PanicValue& Panic::value() const { return state_->value; }
 
 std::string Panic::report() const { return detail::report(*state_); }
 
+const std::vector<std::uintptr_t>& Panic::stack() const { return state_->stack; }
+
 std::optional<PanicValue> recover() {
   detail::DeferFrame* frame = detail::defer_frame_slot();
   if (!frame || !frame->pending || !*frame->pending) return std::nullopt;

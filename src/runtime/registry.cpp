@@ -10,14 +10,20 @@ namespace gocxx::detail {
 
 [[gnu::used]] DebugAllGs debug_allgs{nullptr, 0};
 
+// layout.cpp's table (the gdb extension's offsets for programs without debug info). Referred
+// to here so that every program that links this file links that one too.
+struct DebugLayout;
+extern "C" const DebugLayout gocxx_debug_layout;
+[[gnu::used]] static const void* const debug_layout_ref = &gocxx_debug_layout;
+
 // Auto-loads the gdb extension (tools/gdb/gocxx.py: `info goroutines`, `goroutine N bt`) into
 // any gdb that debugs a program linked with gocxx, once the program is in gdb's
 // `auto-load safe-path`. The whole script is embedded (entry type 4, "inlined Python script":
 // a name line, then the text, NUL-terminated), so it needs no installed file and always
 // matches the runtime it reads. It lives in this file because every program that runs a
 // goroutine links it (a static library contributes only the objects something refers to).
-// The section is not allocated: it costs no memory at run time, and `strip` removes it along
-// with the debug info the script needs anyway.
+// The section is not allocated: it costs no memory at run time. `strip` (and `strip -g`)
+// removes it: then load the script by hand (docs/diagnostics.md); it reads layout.cpp's table.
 #if defined(GOCXX_GDB_SCRIPT) && defined(__ELF__)
 asm(".pushsection \".debug_gdb_scripts\", \"MS\", @progbits, 1\n"
     ".byte 4\n"
@@ -76,26 +82,8 @@ const char* status_string(std::uint32_t status) {
 }
 
 const char* wait_reason_string(WaitReason reason) {
-  switch (reason) {
-    case WaitReason::kZero: return "";
-    case WaitReason::kChanSend: return "chan send";
-    case WaitReason::kChanReceive: return "chan receive";
-    case WaitReason::kChanSendNilChan: return "chan send (nil chan)";
-    case WaitReason::kChanReceiveNilChan: return "chan receive (nil chan)";
-    case WaitReason::kSelect: return "select";
-    case WaitReason::kSelectNoCases: return "select (no cases)";
-    case WaitReason::kSleep: return "sleep";
-    case WaitReason::kSyncMutexLock: return "sync.Mutex.Lock";
-    case WaitReason::kSyncRWMutexRLock: return "sync.RWMutex.RLock";
-    case WaitReason::kSyncRWMutexLock: return "sync.RWMutex.Lock";
-    case WaitReason::kSyncWaitGroupWait: return "sync.WaitGroup.Wait";
-    case WaitReason::kSyncCondWait: return "sync.Cond.Wait";
-    case WaitReason::kSemacquire: return "semacquire";
-    case WaitReason::kForever: return "forever";
-    case WaitReason::kIOWait: return "IO wait";
-    case WaitReason::kCount: break;
-  }
-  return "unknown";
+  const char* text = wait_reason_text(reason);
+  return text ? text : "unknown";
 }
 
 }  // namespace gocxx::detail

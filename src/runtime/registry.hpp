@@ -23,4 +23,32 @@ struct DebugAllGs {
 };
 extern DebugAllGs debug_allgs;
 
+// Go's string for each wait reason (runtime2.go's waitReasonStrings). constexpr, so that the
+// debugger's layout table (layout.cpp) embeds the same strings; wait_reason_string returns it.
+// No default: -Wswitch names a new enumerator, and the table does not compile while one has
+// no string (nullptr).
+constexpr const char* wait_reason_text(WaitReason reason) {
+  switch (reason) {
+    case WaitReason::kZero: return "";
+    case WaitReason::kChanSend: return "chan send";
+    case WaitReason::kChanReceive: return "chan receive";
+    case WaitReason::kChanSendNilChan: return "chan send (nil chan)";
+    case WaitReason::kChanReceiveNilChan: return "chan receive (nil chan)";
+    case WaitReason::kSelect: return "select";
+    case WaitReason::kSelectNoCases: return "select (no cases)";
+    case WaitReason::kSleep: return "sleep";
+    case WaitReason::kSyncMutexLock: return "sync.Mutex.Lock";
+    case WaitReason::kSyncRWMutexRLock: return "sync.RWMutex.RLock";
+    case WaitReason::kSyncRWMutexLock: return "sync.RWMutex.Lock";
+    case WaitReason::kSyncWaitGroupWait: return "sync.WaitGroup.Wait";
+    case WaitReason::kSyncCondWait: return "sync.Cond.Wait";
+    case WaitReason::kSemacquire: return "semacquire";
+    case WaitReason::kForever: return "forever";
+    case WaitReason::kIOWait: return "IO wait";
+    case WaitReason::kCount: break;
+  }
+  return nullptr;
+}
+
+
 }  // namespace gocxx::detail

@@ -7,7 +7,9 @@
 # Works on a live process and on a core file: a parked goroutine's stack is reached through a
 # gdb.unwinder that makes the saved registers of that goroutine the caller of the thread's
 # innermost frame; no register is ever written. A running goroutine is shown on the thread
-# that runs it. Reads the runtime through its debug info (a RelWithDebInfo or Debug build).
+# that runs it. Reads the runtime through its debug info (a RelWithDebInfo or Debug build) or,
+# without it (-O2 without -g, stripped programs, their core files), through the layout table
+# the runtime embeds (src/runtime/layout.cpp); then frames are named from the symbol table.
 #
 # Loading: programs linked with gocxx embed this script in their .debug_gdb_scripts section;
 # gdb runs it once the program is in its `auto-load safe-path`
@@ -15,6 +17,7 @@
 # `source tools/gdb/gocxx.py` (installed as share/gocxx/gdb/gocxx.py). Loading it twice is
 # harmless. See docs/diagnostics.md, "gdb extension".
 
+import re
 import struct
 
 import gdb
@@ -57,14 +60,30 @@ _RUNTIME_PREFIXES = ("gocxx::detail::", "gocxx::diag::", "gocxx::debug::", "gocx
                      "gocxx::blocking<", "gocxx::panic<", "gocxx::Chan<", "gocxx::select<")
 _RUNTIME_HEADERS = ("/gocxx/runtime.hpp", "/gocxx/chan.hpp")
 
-# Where the first frame of every goroutine is; nothing below it is the goroutine's.
-_ENTRY_FUNCTION = "::goroutine_entry"  # in gocxx::detail, possibly in an anonymous namespace
+# Where the first frame of every goroutine is; nothing below it is the goroutine's. In
+# gocxx::detail, possibly in an anonymous namespace; a name from the symbol table (no debug
+# info) carries the parameter list. Below it is Boost's make_fcontext trampoline: a stripped
+# program cannot name goroutine_entry, but make_fcontext is libboost_context's, so a backtrace
+# ends above that (or above a null return address) instead.
+_ENTRY_FUNCTION = re.compile(r"^gocxx::detail::.*::goroutine_entry(\(.*\))?$")
+_TRAMPOLINE_FUNCTION = "make_fcontext"
 
 # Boost.Context 1.74 x86-64 SysV jump_fcontext: the saved context points at 0x40 bytes holding
 # mxcsr/x87 control word, r12, r13, r14, r15, rbx, rbp, and the return address; the resumed
 # stack pointer is just above them.
 _FCTX_REGS = ("r12", "r13", "r14", "r15", "rbx", "rbp", "rip")
 _FCTX_SIZE = 0x40
+
+# src/runtime/layout.cpp's DebugLayout, read when the program has no debug info. Keep in sync
+# with it (tests/gdb_layout_check.py compares the two on a -g build): magic, version, size,
+# &debug_allgs, DebugAllGs's gs and count offsets, sizeof(G), M::thread's offset, then
+# (offset, size) of each of _Layout.FIELDS, the number of wait reasons and their width; then
+# the wait reasons' strings.
+_TABLE_SYMBOL = "gocxx_debug_layout"
+_TABLE_SECTION = ".gocxx_layout"
+_TABLE_MAGIC = b"gocxxGL\0"
+_TABLE_VERSION = 1
+_TABLE_HEADER = struct.Struct("<8sIIQIIII20III")
 
 
 def _is_runtime(name, filename):
@@ -93,22 +112,103 @@ def _field(type_, path):
 
 
 class _Layout:
-    """Where G's fields are, from the program's debug info. G is read as raw bytes, one
-    memory read per goroutine: a program may have a hundred thousand of them."""
+    """Where the registry and G's fields are. G is read as raw bytes, one memory read per
+    goroutine: a program may have a hundred thousand of them. Made by _dwarf_layout or
+    _table_layout."""
 
     FIELDS = ("id", "parent_id", "status", "create_pc", "start_pc", "wait_reason",
               "context.saved", "stack.bottom", "stack.size", "m")
 
-    def __init__(self):
-        try:
-            g = gdb.lookup_type("gocxx::detail::G")
-            reasons = gdb.lookup_type("gocxx::detail::WaitReason")
-        except gdb.error:
-            raise gdb.GdbError("gocxx: no debug info for gocxx::detail::G: build the program "
-                               "with -g (RelWithDebInfo or Debug)") from None
-        self.size = g.sizeof
-        self.fields = {path: _field(g, path) for path in self.FIELDS}
-        self.reasons = {f.enumval: f.name.rsplit("::", 1)[-1] for f in reasons.fields()}
+    def __init__(self, source, allgs, allgs_gs, allgs_count, size, fields, m_thread, reasons):
+        self.source = source            # "debug info" or "layout table"
+        self.allgs = allgs              # address of gocxx::detail::debug_allgs
+        self.allgs_gs = allgs_gs        # offsets of its gs and count
+        self.allgs_count = allgs_count
+        self.size = size                # sizeof(G)
+        self.fields = fields            # {path: (offset, size)}
+        self.m_thread = m_thread        # offset of M::thread's pthread_t, or None
+        self.reasons = reasons          # {WaitReason value: Go's string}
+
+    def reason(self, value):
+        return self.reasons.get(value, str(value))
+
+
+def _dwarf_layout():
+    """The layout from the program's debug info, or None without it."""
+    symbol = gdb.lookup_global_symbol("gocxx::detail::debug_allgs")
+    if symbol is None:
+        return None
+    try:
+        g = gdb.lookup_type("gocxx::detail::G")
+        reasons = gdb.lookup_type("gocxx::detail::WaitReason")
+        allgs_type = gdb.lookup_type("gocxx::detail::DebugAllGs")
+    except gdb.error:
+        return None
+    try:
+        m_thread = _field(gdb.lookup_type("gocxx::detail::M"), "thread._M_id._M_thread")[0]
+    except (gdb.error, gdb.GdbError):
+        m_thread = None
+    names = {f.enumval: f.name.rsplit("::", 1)[-1] for f in reasons.fields()}
+    return _Layout("debug info", int(symbol.value().address),
+                   _field(allgs_type, "gs")[0], _field(allgs_type, "count")[0], g.sizeof,
+                   {path: _field(g, path) for path in _Layout.FIELDS}, m_thread,
+                   {value: WAIT_REASONS.get(name, name) for value, name in names.items()})
+
+
+def _table_address():
+    """Where the program's layout table is: its symbol, else its section (a stripped program
+    has no symbols; sections survive). None if neither is there."""
+    try:
+        return int(gdb.parse_and_eval("(char *) &'%s'" % _TABLE_SYMBOL))
+    except gdb.error:
+        pass
+    # "\t0x00005555555ae5a0 - 0x00005555555ae820 is .gocxx_layout[ in /path/libgocxx.so]",
+    # at the addresses the sections are loaded at (the process's or the core's).
+    files = gdb.execute("info files", to_string=True)
+    match = re.search(r"^\s*(0x[0-9a-f]+) - 0x[0-9a-f]+ is %s\b" % re.escape(_TABLE_SECTION),
+                      files, re.MULTILINE)
+    return int(match.group(1), 16) if match else None
+
+
+def _table_layout():
+    """The layout from the table the runtime embeds (src/runtime/layout.cpp), or None. Read
+    from memory, not from the file: its pointer to the registry is relocated at load time."""
+    address = _table_address()
+    if address is None:
+        return None
+    inferior = gdb.selected_inferior()
+    try:
+        header = _TABLE_HEADER.unpack(bytes(inferior.read_memory(address, _TABLE_HEADER.size)))
+    except gdb.MemoryError as e:
+        raise gdb.GdbError("gocxx: cannot read the layout table at %#x (%s); is the program "
+                           "running?" % (address, e)) from None
+    magic, version, size, allgs, allgs_gs, allgs_count, g_size, m_thread = header[:8]
+    count, width = header[-2:]
+    if magic != _TABLE_MAGIC:
+        raise gdb.GdbError("gocxx: no layout table at %#x (magic %r)" % (address, magic))
+    if version != _TABLE_VERSION:
+        raise gdb.GdbError("gocxx: the program's layout table is version %d, this script reads "
+                           "version %d: load the script the program embeds (or the one "
+                           "installed with its gocxx)" % (version, _TABLE_VERSION))
+    if size != _TABLE_HEADER.size + count * width:
+        raise gdb.GdbError("gocxx: the layout table at %#x is corrupt (%d bytes, %d wait reasons "
+                           "of %d)" % (address, size, count, width))
+    pairs = header[8:-2]
+    fields = {path: (pairs[2 * i], pairs[2 * i + 1]) for i, path in enumerate(_Layout.FIELDS)}
+    raw = bytes(inferior.read_memory(address + _TABLE_HEADER.size, count * width))
+    reasons = {value: raw[value * width:(value + 1) * width].split(b"\0", 1)[0].decode()
+               for value in range(count)}
+    return _Layout("layout table", allgs, allgs_gs, allgs_count, g_size, fields, m_thread,
+                   reasons)
+
+
+def find_layout():
+    """The program's layout: from its debug info, else from its layout table."""
+    found = _dwarf_layout() or _table_layout()
+    if found is None:
+        raise gdb.GdbError("gocxx: gocxx::detail::debug_allgs not found: not a gocxx program "
+                           "(neither debug info nor gocxx's layout table, %s)" % _TABLE_SECTION)
+    return found
 
 
 class Goroutine:
@@ -120,13 +220,13 @@ class Goroutine:
             return int.from_bytes(raw[offset:offset + size], "little")
 
         self.address = address
+        self.layout = layout
         self.id = get("id")
         self.parent_id = get("parent_id")
         self.status = get("status") & ~_SCAN_BIT
         self.create_pc = get("create_pc")
         self.start_pc = get("start_pc")
-        reason = layout.reasons.get(get("wait_reason"), str(get("wait_reason")))
-        self.wait_reason = WAIT_REASONS.get(reason, reason)
+        self.wait_reason = layout.reason(get("wait_reason"))
         self.saved = get("context.saved")
         self.stack_bottom = get("stack.bottom")
         self.stack_size = get("stack.size")
@@ -151,12 +251,12 @@ class Goroutine:
             if sp is not None and self.stack_bottom <= sp < self.stack_bottom + self.stack_size:
                 return thread
         # ...or, if it is elsewhere (on a signal stack), its M's thread, matched by pthread_t.
-        if not self.m:
+        if not self.m or self.layout.m_thread is None:
             return None
         try:
-            m = gdb.Value(self.m).cast(gdb.lookup_type("gocxx::detail::M").pointer())
-            handle = int(m["thread"]["_M_id"]["_M_thread"])
-        except gdb.error:
+            handle = struct.unpack("<Q", bytes(gdb.selected_inferior().read_memory(
+                self.m + self.layout.m_thread, 8)))[0]
+        except gdb.MemoryError:
             return None
         for thread, _ in threads:
             try:
@@ -186,20 +286,17 @@ def _thread_sps():
 
 def goroutines():
     """Every G ever created, in creation order, as Goroutine objects."""
-    symbol = gdb.lookup_global_symbol("gocxx::detail::debug_allgs")
-    if symbol is None:
-        raise gdb.GdbError("gocxx: gocxx::detail::debug_allgs not found: not a gocxx program, "
-                           "or built without debug info")
-    layout = _Layout()
+    found = find_layout()
     inferior = gdb.selected_inferior()
     try:
-        allgs = symbol.value()
-        gs, count = int(allgs["gs"]), int(allgs["count"])
+        gs, = struct.unpack("<Q", bytes(inferior.read_memory(found.allgs + found.allgs_gs, 8)))
+        count, = struct.unpack("<Q", bytes(inferior.read_memory(found.allgs + found.allgs_count,
+                                                                8)))
         pointers = struct.unpack("<%dQ" % count, bytes(inferior.read_memory(gs, 8 * count))) \
             if count else ()
         for address in pointers:
             if address:
-                yield Goroutine(address, bytes(inferior.read_memory(address, layout.size)), layout)
+                yield Goroutine(address, bytes(inferior.read_memory(address, found.size)), found)
     except gdb.MemoryError as e:
         raise gdb.GdbError("gocxx: cannot read the goroutines (%s); is the program running?"
                            % e) from None
@@ -246,8 +343,10 @@ def creation_site(pc):
         if _is_runtime(function.print_name, filename):
             continue
         return _qualified(function.print_name, functions[i + 1:]), filename, line
-    # No debug info for it: the nearest symbol.
+    # No debug info for it: the nearest symbol ("name + offset"), else the return address.
     symbol = gdb.execute("info symbol %#x" % pc, to_string=True).strip()
+    if symbol.startswith("No symbol matches"):
+        return "%#x" % (pc + 1), "?", 0
     return symbol.split(" in section ")[0], "?", 0
 
 
@@ -330,8 +429,8 @@ class _Decorator(FrameDecorator):
 
     def function(self):
         frame = self.inferior_frame()
-        if frame.type() in (gdb.NORMAL_FRAME, gdb.INLINE_FRAME) and frame.name():
-            return frame.name()
+        if frame.type() in (gdb.NORMAL_FRAME, gdb.INLINE_FRAME):
+            return frame.name() or "??"  # no symbol: a stripped program
         return super().function()
 
 
@@ -361,9 +460,11 @@ class GoroutineFrameFilter:
             if unwinder.saved is not None and unwinder.level is not None \
                     and frame.level() <= unwinder.level:
                 continue
-            yield _Decorator(decorator)
             name = frame.name() or ""
-            if name.startswith("gocxx::detail::") and name.endswith(_ENTRY_FUNCTION):
+            if name == _TRAMPOLINE_FUNCTION or frame.pc() == 0:
+                return  # past goroutine_entry, in a program that cannot name it
+            yield _Decorator(decorator)
+            if _ENTRY_FUNCTION.match(name):
                 return
 
 
