@@ -133,6 +133,10 @@ TEST(HttpDebug, TraceLeaksAndMetrics) {
     EXPECT_EQ(metrics.content_type, "text/plain; version=0.0.4; charset=utf-8");
     EXPECT_THAT(metrics.body, HasSubstr("# TYPE go_goroutines gauge\n"));
     EXPECT_THAT(metrics.body, HasSubstr("gocxx_net_sockets_opened_total"));
+    // The requests this test made, counted by the server itself.
+    EXPECT_THAT(metrics.body, HasSubstr("gocxx_http_requests_total{code=\"200\",method=\"GET\"} "));
+    EXPECT_THAT(metrics.body, HasSubstr("gocxx_http_requests_total{code=\"400\",method=\"GET\"} 2\n"));
+    EXPECT_THAT(metrics.body, HasSubstr("gocxx_http_request_duration_seconds_bucket{method=\"GET\",le=\"+Inf\"} "));
   });
 }
 

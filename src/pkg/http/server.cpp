@@ -19,6 +19,7 @@
 
 #include "gocxx/defer.hpp"
 #include "gocxx/http.hpp"
+#include "gocxx/metrics.hpp"
 #include "gocxx/runtime.hpp"
 #include "gocxx/sync.hpp"
 #include "diag/goroutines.hpp"
@@ -79,6 +80,36 @@ void reply_raw(net::Conn& c, int code, std::string_view body) {
 // Go's body for most of them: "400 Bad Request".
 std::string code_and_text(int code) { return std::to_string(code) + " " + std::string(status_text(code)); }
 
+// Every gocxx::http server's requests, in the default registry (served at /metrics). Methods
+// outside the standard ones count as "other", so a client cannot grow the label set.
+class RequestMetrics {
+ public:
+  void record(std::string_view method, int code, time::Duration elapsed) {
+    std::string_view m = known_method(method);
+    requests_.with_label_values({std::to_string(code), m}).inc();
+    duration_.with_label_values({m}).observe(std::chrono::duration<double>(elapsed).count());
+  }
+
+ private:
+  static std::string_view known_method(std::string_view method) {
+    for (std::string_view m : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}) {
+      if (method == m) return m;
+    }
+    return "other";
+  }
+
+  metrics::CounterVec& requests_ = metrics::default_registry().make_counter_vec(
+      "gocxx_http_requests_total", "HTTP requests answered by gocxx::http servers.", {"code", "method"});
+  metrics::HistogramVec& duration_ = metrics::default_registry().make_histogram_vec(
+      "gocxx_http_request_duration_seconds",
+      "Time from a request's head to the end of its response, gocxx::http servers.", {"method"});
+};
+
+RequestMetrics& request_metrics() {
+  static RequestMetrics* m = new RequestMetrics;  // used by connection goroutines until exit
+  return *m;
+}
+
 }  // namespace
 
 ServerState& ServerStatePtr::get() const {
@@ -115,6 +146,7 @@ class Response final : public ResponseWriter {
   // close (the response could not be framed for keep-alive, or writing failed).
   bool finish();
   bool wrote_header() const { return wrote_header_; }
+  int status() const { return status_; }
   bool written_anything() const { return wrote_header_ || !buffer_.empty(); }
   void close_after_reply() { close_after_ = true; }
   bool closing() const { return close_after_; }
@@ -146,7 +178,9 @@ class Response final : public ResponseWriter {
 
 class Connection {
  public:
-  Connection(ServerState& server, Server& config, net::Conn c)
+  // Keeps a copy of the server's configuration, which shares its state: a connection that is
+  // still finishing after close() or after the Server object is gone uses neither freed.
+  Connection(ServerState& server, const Server& config, net::Conn c)
       : server_(server), config_(config), conn_(std::move(c)),
         reader_(MessageReader::kRequest, [this](std::span<char> b) { return read_conn(b); },
                 config.max_header_bytes ? config.max_header_bytes : default_max_header_bytes) {}
@@ -166,8 +200,8 @@ class Connection {
   void stop_watcher();
   void log_panic(const std::exception_ptr& e);
 
-  ServerState& server_;
-  Server& config_;
+  ServerState& server_;  // alive as long as config_.state_ refers to it
+  const Server config_;
   net::Conn conn_;
   MessageReader reader_;
   Response* response_ = nullptr;
@@ -330,6 +364,7 @@ bool Connection::serve_one() {
   }
   (void)conn_.set_write_deadline(after(config_.write_timeout));
 
+  const time::TimePoint started = time::now();
   Request req;
   req.method = std::move(head.method);
   req.request_uri = head.target;
@@ -381,7 +416,9 @@ bool Connection::serve_one() {
   if (w.body_limit_hit() && !w.written_anything()) {
     error_reply(w, "http: request body too large", status_request_entity_too_large);
   }
-  if (!w.finish() || w.closing()) return false;
+  bool finished = w.finish();
+  request_metrics().record(req.method, w.status(), time::now() - started);
+  if (!finished || w.closing()) return false;
   // Whatever the handler left of the body is read and dropped, up to a limit (Go's rule); a
   // larger remainder closes the connection instead.
   if (!reader_.body_done() && !reader_.discard_body(kMaxPostHandlerRead)) return false;
