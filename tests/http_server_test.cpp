@@ -300,6 +300,45 @@ TEST(HttpServer, RequestContextEndsWhenTheClientGoesAway) {
   });
 }
 
+TEST(HttpServer, RequestContextEndsWhenTheClientLeavesAfterSendingABody) {
+  run_with(2, [] {
+    gocxx::Chan<std::string> seen(1);
+    TestServer ts([&](http::ResponseWriter&, http::Request& r) {
+      auto [body, err] = r.body.read_all();  // the watcher starts at the body's end
+      gocxx::select(gocxx::recv_case(r.context().done(), [&] { seen.send(body + ": " + r.context().err().message()); }),
+                    gocxx::recv_case(gocxx::time::after(30s), [&] { seen.send("still waiting"); }));
+    });
+    ts.start();
+    auto [c, err] = net::dial("tcp", ts.addr);
+    ASSERT_FALSE(err) << err;
+    ASSERT_FALSE(c.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody").err);
+    gocxx::time::sleep(50ms);
+    (void)c.close();
+    EXPECT_EQ(*seen.recv(), "body: context canceled");
+    (void)ts.stop();
+  });
+}
+
+TEST(HttpServer, UnreadExpectContinueBodyClosesTheConnection) {
+  run_with(2, [] {
+    TestServer ts([](http::ResponseWriter& w, http::Request&) {
+      http::error_reply(w, "no thanks", 403);  // never reads the body, so no 100 Continue
+    });
+    ts.start();
+    auto [c, err] = net::dial("tcp", ts.addr);
+    ASSERT_FALSE(err) << err;
+    ASSERT_FALSE(c.write("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n"
+                         "Expect: 100-continue\r\n\r\n").err);
+    (void)c.set_read_deadline(gocxx::time::now() + 20s);  // hang guard
+    std::string all = read_all(c);
+    EXPECT_THAT(all, StartsWith("HTTP/1.1 403 Forbidden\r\n"));
+    EXPECT_EQ(all.find("100 Continue"), std::string::npos);
+    EXPECT_THAT(all, HasSubstr("Connection: close"));
+    EXPECT_THAT(all, HasSubstr("no thanks\n"));
+    (void)ts.stop();
+  });
+}
+
 TEST(HttpServer, ShutdownFinishesInFlightRequests) {
   run_with(2, [] {
     gocxx::Chan<int> entered(1);

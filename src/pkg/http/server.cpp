@@ -19,6 +19,7 @@
 
 #include "gocxx/defer.hpp"
 #include "gocxx/http.hpp"
+#include "gocxx/io.hpp"
 #include "gocxx/metrics.hpp"
 #include "gocxx/runtime.hpp"
 #include "gocxx/sync.hpp"
@@ -157,7 +158,8 @@ class Response final : public ResponseWriter {
   bool body_limit_hit() const { return body_limit_hit_; }
 
  private:
-  error send_head(bool final);
+  // `first`: body bytes about to be sent after the head (sniffed if nothing is buffered).
+  error send_head(bool final, std::string_view first = {});
   error send_chunk(std::string_view data);
   error write_out(std::string_view data);
 
@@ -190,13 +192,14 @@ class Connection {
   MessageReader& reader() { return reader_; }
   Response* response() { return response_; }
   void send_continue_if_expected();
+  // Watches for the client going away once nothing more is to be read (see the top).
+  void start_watcher();
   const Server& config() const { return config_; }
 
  private:
   Result<std::size_t> read_conn(std::span<char> buf);
   bool serve_one();
   void handle(Request& req, Response& w);
-  void start_watcher();
   void stop_watcher();
   void log_panic(const std::exception_ptr& e);
 
@@ -250,7 +253,9 @@ void Connection::send_continue_if_expected() {
 Result<std::size_t> RequestBody::read(std::span<char> buf) {
   if (!conn_) return {0, errors::make("http: invalid Read on closed Body")};
   conn_->send_continue_if_expected();
-  return conn_->reader().read_body(buf);
+  auto r = conn_->reader().read_body(buf);
+  if (r.err == io::eof) conn_->start_watcher();  // Go starts its background read here too
+  return r;
 }
 
 void Connection::start_watcher() {
@@ -413,6 +418,9 @@ bool Connection::serve_one() {
   body->detach();
   response_ = nullptr;
   if (panicked) return false;
+  // The client still waits for "100 Continue" before sending a body nobody read: the
+  // connection cannot be reused (Go closes it too).
+  if (expect_continue_) w.close_after_reply();
   if (w.body_limit_hit() && !w.written_anything()) {
     error_reply(w, "http: request body too large", status_request_entity_too_large);
   }
@@ -474,7 +482,7 @@ Result<std::size_t> Response::write(std::string_view data) {
     return {data.size(), nullptr};
   }
   if (!head_sent_) {
-    if (error err = send_head(false)) return {0, err};
+    if (error err = send_head(false, data)) return {0, err};
   }
   error err = chunked_ ? send_chunk(data) : write_out(data);
   return {err ? 0 : data.size(), err};
@@ -488,12 +496,12 @@ void Response::flush() {
 // Sends the status line and headers. `final`: the handler is done, so a buffered body has a
 // known length; otherwise the length is unknown unless declared, and the body is chunked
 // (HTTP/1.1) or delimited by closing the connection (HTTP/1.0).
-error Response::send_head(bool final) {
+error Response::send_head(bool final, std::string_view first) {
   head_sent_ = true;
   Header& h = header_;
   bool has_body = body_allowed(status_);
   if (has_body && !h.has("Content-Type") && !h.has("Transfer-Encoding") && written_ > 0) {
-    h.set("Content-Type", std::string(detect_content_type(buffer_)));
+    h.set("Content-Type", std::string(detect_content_type(buffer_.empty() ? first : buffer_)));
   }
   if (!h.has("Date")) h.set("Date", http_date());
   bool head = req_.method == "HEAD";
