@@ -1286,13 +1286,22 @@ TEST(NetFdLeak, ErrorPathsCloseWhatTheyOpened) {
           socklen_t salen = sizeof sa;
           ::getsockname(raw, reinterpret_cast<sockaddr*>(&sa), &salen);
           const std::string full = addr_of(ntohs(sa.sin_port));
+          // Fill the accept queue until a dial stays pending (times out): only then does the
+          // kernel drop new SYNs. How many fit depends on the kernel and on timing (slow
+          // sanitizer builds), so count, rather than assume, them.
           std::vector<net::Conn> fillers;
-          for (int i = 0; i < 3; ++i) {
+          bool full_queue = false;
+          for (int i = 0; i < 16 && !full_queue; ++i) {
             auto [c, ferr] = net::dial_timeout("tcp", full, 200ms);
             if (!ferr) fillers.push_back(c);
+            full_queue = ferr && net::is_timeout(ferr);
           }
-          ASSERT_FALSE(fillers.empty());
-          // Cancelled while the connect is pending (parked on the poller).
+          ASSERT_TRUE(full_queue) << "the accept queue never filled";
+          // Cancelled while the connect is pending (parked on the poller). Now and then the
+          // kernel lets a connect through even so (a queue slot frees up under a loaded
+          // machine): such a connection joins the fillers, and only the cancelled ones are
+          // checked, of which there must be some.
+          int cancelled = 0;
           for (int i = 0; i < 20; ++i) {
             auto [ctx, cancel] = ctxns::with_cancel(ctxns::background());
             gocxx::Chan<error> out(1);
@@ -1301,8 +1310,9 @@ TEST(NetFdLeak, ErrorPathsCloseWhatTheyOpened) {
             gocxx::go([&, ctx, out]() mutable {
               who.store(gocxx::detail::current_g());
               auto [c, derr] = net::dial_context(ctx, "tcp", full);
+              if (!derr) fillers.push_back(c);
               finished.store(true);
-              out.send(derr ? derr : errors::make("connected to a full listener"));
+              out.send(derr);
             });
             while (!finished.load() &&
                    !(who.load() && gocxx::test::parked_for(who.load(), WaitReason::kIOWait))) {
@@ -1310,20 +1320,37 @@ TEST(NetFdLeak, ErrorPathsCloseWhatTheyOpened) {
             }
             cancel();
             error derr = out.recv().value();
+            if (!derr) continue;
+            ++cancelled;
             EXPECT_TRUE(errors::is(derr, ctxns::canceled)) << derr;
             EXPECT_EQ(op_of(derr), "dial");
           }
-          // A context deadline, and dial_timeout, during the pending connect.
+          EXPECT_GT(cancelled, 0);
+          // A context deadline, and dial_timeout, during the pending connect (again, a
+          // connect the kernel lets through becomes a filler).
+          int deadline_errors = 0, timeout_errors = 0;
           for (int i = 0; i < 5; ++i) {
             auto [ctx, cancel] = ctxns::with_timeout(ctxns::background(), 20ms);
             auto [c, derr] = net::dial_context(ctx, "tcp", full);
-            EXPECT_TRUE(errors::is(derr, os::err_deadline_exceeded)) << derr;
-            EXPECT_TRUE(net::is_timeout(derr)) << derr;
+            if (derr) {
+              ++deadline_errors;
+              EXPECT_TRUE(errors::is(derr, os::err_deadline_exceeded)) << derr;
+              EXPECT_TRUE(net::is_timeout(derr)) << derr;
+            } else {
+              fillers.push_back(c);
+            }
             cancel();
             auto [c2, terr] = net::dial_timeout("tcp", full, 20ms);
-            EXPECT_TRUE(net::is_timeout(terr)) << terr;
-            EXPECT_THAT(terr.message(), HasSubstr("i/o timeout"));
+            if (terr) {
+              ++timeout_errors;
+              EXPECT_TRUE(net::is_timeout(terr)) << terr;
+              EXPECT_THAT(terr.message(), HasSubstr("i/o timeout"));
+            } else {
+              fillers.push_back(c2);
+            }
           }
+          EXPECT_GT(deadline_errors, 0);
+          EXPECT_GT(timeout_errors, 0);
           for (auto& c : fillers) EXPECT_FALSE(c.close());
           fillers.clear();
           ::close(raw);

@@ -16,7 +16,8 @@ GOCXX_DEPS_DEMO=(cmake ninja-build g++ pkg-config
 GOCXX_DEPS_TEST=(libgtest-dev libgmock-dev  # GTest::gtest, GTest::gmock (Debian splits them)
                  libbenchmark-dev           # bench/micro_bench
                  gdb                        # the gdb extension's test (tests/gdb_test.sh)
-                 prometheus                 # promtool: metrics and alert rules (tests/metrics)
+                 prometheus                 # promtool and a real server: tests/metrics, prometheus_test
+                 wrk                        # bench/compare_http
                  libtbb-dev libcuckoo-dev)  # map_bench's references (optional in CMake)
 
 gocxx_install_deps() {
