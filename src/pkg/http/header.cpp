@@ -286,6 +286,26 @@ std::string canonical_header_key(std::string_view key) {
   return out;
 }
 
+namespace {
+
+// True if canonical_header_key(key) == key: lookups then need no copy of the key (most keys a
+// program names are written canonically: "Content-Type").
+bool is_canonical(std::string_view key) {
+  bool upper = true;
+  for (char c : key) {
+    if (upper ? (c >= 'a' && c <= 'z') : (c >= 'A' && c <= 'Z')) return false;
+    upper = c == '-';
+  }
+  return true;
+}
+
+template <class Map>
+auto find_key(Map& map, std::string_view key) {
+  return is_canonical(key) ? map.find(key) : map.find(canonical_header_key(key));
+}
+
+}  // namespace
+
 void Header::set(std::string_view key, std::string value) {
   auto& v = map_[canonical_header_key(key)];
   v.clear();
@@ -297,22 +317,20 @@ void Header::add(std::string_view key, std::string value) {
 }
 
 std::string Header::get(std::string_view key) const {
-  auto it = map_.find(canonical_header_key(key));
+  auto it = find_key(map_, key);
   if (it == map_.end() || it->second.empty()) return "";
   return it->second.front();
 }
 
 const std::vector<std::string>* Header::values(std::string_view key) const {
-  auto it = map_.find(canonical_header_key(key));
+  auto it = find_key(map_, key);
   return it == map_.end() ? nullptr : &it->second;
 }
 
-bool Header::has(std::string_view key) const {
-  return map_.find(canonical_header_key(key)) != map_.end();
-}
+bool Header::has(std::string_view key) const { return find_key(map_, key) != map_.end(); }
 
 void Header::del(std::string_view key) {
-  auto it = map_.find(canonical_header_key(key));
+  auto it = find_key(map_, key);
   if (it != map_.end()) map_.erase(it);
 }
 

@@ -41,14 +41,23 @@ constexpr std::size_t kMaxPostHandlerRead = 256 << 10;    // Go's maxPostHandler
 constexpr std::size_t kSniffLen = 512;                    // what detect_content_type reads
 const time::TimePoint kLongAgo{std::chrono::nanoseconds(1)};  // Go's aLongTimeAgo
 
-// Go's http.TimeFormat, for the Date header: "Mon, 02 Jan 2006 15:04:05 GMT".
+// Go's http.TimeFormat, for the Date header: "Mon, 02 Jan 2006 15:04:05 GMT". Formatted once
+// a second per thread (Go caches it too); nothing here can switch goroutines, so the
+// thread_local is read and written on one thread.
 std::string http_date() {
+  struct Cache {
+    std::time_t second = -1;
+    char text[64] = {};
+  };
+  thread_local Cache cache;
   std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
+  if (now != cache.second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(cache.text, sizeof cache.text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cache.second = now;
+  }
+  return cache.text;
 }
 
 bool body_allowed(int status) {
