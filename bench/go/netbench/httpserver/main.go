@@ -1,16 +1,20 @@
 // The Go side of bench/compare_http: net/http's hello world.
 //
-//	netbench-httpserver [addr]      default 127.0.0.1:0
+//	netbench-httpserver [addr [parked]]      default 127.0.0.1:0, 0
 //
-// Prints "LISTEN <addr>" once listening; GET / answers "hello world\n". Exits 0 on SIGTERM.
+// Prints "LISTEN <addr>" once listening; GET / answers "hello world\n". With parked > 0 it
+// first parks that many goroutines on a channel and serves net/http/pprof's endpoints, for
+// timing /debug/pprof/goroutine?debug=2. Exits 0 on SIGTERM.
 package main
 
 import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 )
 
@@ -25,7 +29,18 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println("LISTEN", ln.Addr())
+	parked := 0
+	if len(os.Args) > 2 {
+		parked, _ = strconv.Atoi(os.Args[2])
+	}
+	never := make(chan int)
+	for i := 0; i < parked; i++ {
+		go func() { <-never }()
+	}
 	mux := http.NewServeMux()
+	if parked > 0 {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("hello world\n"))
 	})
