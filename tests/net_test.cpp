@@ -173,6 +173,17 @@ std::optional<T> recv_within(Chan<T>& c, gocxx::time::Duration limit = 60s) {
   return got;
 }
 
+// Starts a read of up to n bytes on c in a goroutine and returns once it is parked on the
+// poller; the result arrives on the returned channel.
+Chan<Result<std::size_t>> parked_read(net::Conn c, std::size_t n) {
+  Chan<Result<std::size_t>> done(1);
+  go_until_parked(kIOWait, [c, done, n]() mutable {
+    std::vector<char> b(n);
+    done.send(c.read(b));
+  });
+  return done;
+}
+
 // A temporary directory for Unix sockets (short path: sun_path holds 107 bytes).
 class TempDir {
  public:
@@ -493,12 +504,7 @@ TEST_P(NetStreamP, CloseReadWakesBlockedRead) {
   net_run(2, [&] {
     Pair p = sn.pair();
     ASSERT_TRUE(p);
-    Chan<Result<std::size_t>> done(1);
-    net::Conn c = p.client;
-    go_until_parked(kIOWait, [c, done]() mutable {
-      char b[8];
-      done.send(c.read(b));
-    });
+    Chan<Result<std::size_t>> done = parked_read(p.client, 8);
     ASSERT_FALSE(p.client.close_read());
     auto r = recv_within(done);
     ASSERT_TRUE(r) << "close_read did not wake the read";
@@ -594,12 +600,7 @@ TEST_P(NetP, CloseWakesBlockedRead) {
     Pair p = connected();
     ASSERT_TRUE(p);
     std::string prefix = conn_prefix("read", p.client);
-    Chan<Result<std::size_t>> done(1);
-    net::Conn c = p.client;
-    go_until_parked(kIOWait, [c, done]() mutable {
-      char b[16];
-      done.send(c.read(b));
-    });
+    Chan<Result<std::size_t>> done = parked_read(p.client, 16);
     EXPECT_FALSE(p.client.close());
     auto r = recv_within(done);
     ASSERT_TRUE(r) << "close did not wake the read";
@@ -816,12 +817,7 @@ TEST_P(NetP, ReadDeadlineFiresAndStays) {
       EXPECT_TRUE(is_deadline_error(again.err)) << "round " << round;
     }
     ASSERT_FALSE(p.client.set_read_deadline(TimePoint{}));
-    Chan<Result<std::size_t>> done(1);
-    net::Conn c = p.client;
-    go_until_parked(kIOWait, [c, done]() mutable {
-      char buf[8];
-      done.send(c.read(buf));
-    });
+    Chan<Result<std::size_t>> done = parked_read(p.client, 8);
     gocxx::time::sleep(150ms);  // past where a stale 50 ms timer would have fired
     EXPECT_EQ(done.len(), 0u) << "the read returned without a deadline or data";
     ASSERT_FALSE(p.server.write("late").err);
@@ -844,12 +840,7 @@ void read_survives_moved_deadline(int procs, Move move) {
       ASSERT_TRUE(p);
       TimePoint old = gocxx::time::now() + margin;
       ASSERT_FALSE(p.client.set_read_deadline(old));
-      Chan<Result<std::size_t>> done(1);
-      net::Conn c = p.client;
-      go_until_parked(kIOWait, [c, done]() mutable {
-        char b[8];
-        done.send(c.read(b));
-      });
+      Chan<Result<std::size_t>> done = parked_read(p.client, 8);
       ASSERT_FALSE(move(p.client));
       if (gocxx::time::now() >= old) {  // inconclusive: the old deadline may have fired first
         (void)p.client.close();
@@ -891,12 +882,7 @@ TEST_P(NetP, ReadDeadlineShortenedWhileWaiting) {
     ASSERT_TRUE(p);
     for (bool past : {false, true}) {
       ASSERT_FALSE(p.client.set_read_deadline(gocxx::time::now() + 1h));
-      Chan<Result<std::size_t>> done(1);
-      net::Conn c = p.client;
-      go_until_parked(kIOWait, [c, done]() mutable {
-        char b[8];
-        done.send(c.read(b));
-      });
+      Chan<Result<std::size_t>> done = parked_read(p.client, 8);
       ASSERT_FALSE(p.client.set_read_deadline(past ? gocxx::time::now() - 1s : gocxx::time::now() + 20ms));
       auto r = recv_within(done);
       ASSERT_TRUE(r) << "the shortened deadline did not wake the read (past=" << past << ")";

@@ -106,26 +106,19 @@ class TimerQueue {
     return was_pending;
   }
 
-  // Reschedules t at `when` (and, if period > 0, with a new period).
-  bool reset(TimerState* t, std::int64_t when, std::int64_t period, bool drain) {
+  // Reschedules t at `when` (and, if period > 0, with a new period). A callback timer's seq
+  // is written here, under the lock that the firing pass also holds.
+  bool reset(TimerState* t, std::int64_t when, std::int64_t period, bool drain,
+             std::uintptr_t callback_seq = 0) {
     gocxx::detail::check_not_forked_child();
     std::lock_guard lk(lock_);
     bool was_pending = remove_locked(t, drain);
     t->when = when;
     if (period > 0) t->period = period;
+    t->callback_seq = callback_seq;
     add_locked(t);
     publish_pending();
     return was_pending;
-  }
-
-  void reset_callback(TimerState* t, std::int64_t when, std::uintptr_t seq) {
-    gocxx::detail::check_not_forked_child();
-    std::lock_guard lk(lock_);
-    remove_locked(t, false);
-    t->when = when;
-    t->callback_seq = seq;
-    add_locked(t);
-    publish_pending();
   }
 
   // Lock-free, so that an M going idle (deadlock detection) never waits for a firing pass.
@@ -342,9 +335,8 @@ void delete_callback_timer(TimerState* t) {
   delete t;
 }
 
-// The seq is written under the timer lock (inside reset), which the firing pass also holds.
 void reset_callback_timer(TimerState* t, std::int64_t when, std::uintptr_t seq) {
-  queue().reset_callback(t, when, seq);
+  queue().reset(t, when, 0, false, seq);
 }
 
 void stop_callback_timer(TimerState* t) { queue().remove(t, false); }

@@ -10,6 +10,7 @@
 #include "gocxx/http.hpp"
 #include "gocxx/sync.hpp"
 #include "pkg/http/parser.hpp"
+#include "pkg/http/text.hpp"
 
 namespace gocxx::http {
 
@@ -18,6 +19,12 @@ namespace detail {
 namespace {
 
 const time::TimePoint kLongAgo{std::chrono::nanoseconds(1)};
+
+// A context's end as the client reports it: a deadline is a timeout (is_timeout), as Go's
+// client reports its Timeout.
+error context_error(const error& err) {
+  return err == context::deadline_exceeded ? os::err_deadline_exceeded : err;
+}
 constexpr std::size_t kMaxDrainOnClose = 64 << 10;  // read and drop at most this to reuse a conn
 
 // Go's *url.Error: `Get "http://127.0.0.1:1/": dial tcp 127.0.0.1:1: connect: connection refused`.
@@ -221,12 +228,10 @@ error write_request(net::Conn& c, Request& req) {
     if (n > 0) {
       std::string chunk;
       if (chunked) {
-        char size[32];
-        std::snprintf(size, sizeof size, "%zx\r\n", n);
-        chunk = size;
+        append_chunk(chunk, {buf, n});
+      } else {
+        chunk.assign(buf, n);
       }
-      chunk.append(buf, n);
-      if (chunked) chunk += "\r\n";
       if (auto r = c.write(chunk); r.err) return r.err;
     }
     if (err == io::eof) break;
@@ -263,7 +268,7 @@ Result<Response> Client::send(Request& req) {
   // A reused connection may have been closed by the server meanwhile: try once more on a
   // fresh one if nothing of the response arrived (Go retries such requests too).
   for (int attempt = 0;; ++attempt) {
-    if (error err = ctx.err()) return fail(err == context::deadline_exceeded ? os::err_deadline_exceeded : err);
+    if (error err = ctx.err()) return fail(detail::context_error(err));
     bool reused = false;
     auto [pc, dial_err] = transport->get(host_port, ctx, &reused);
     if (dial_err) return fail(dial_err);
@@ -283,7 +288,7 @@ Result<Response> Client::send(Request& req) {
       (void)pc->conn.close();
       bool server_closed = err == io::eof || os::errno_of(err) == ECONNRESET || os::errno_of(err) == EPIPE;
       if (reused && attempt == 0 && server_closed && !req.body) continue;
-      if (ctx.err()) err = ctx.err() == context::deadline_exceeded ? os::err_deadline_exceeded : ctx.err();
+      if (ctx.err()) err = detail::context_error(ctx.err());
       return fail(err);
     }
     Response resp;

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstring>
 #include <string>
+#include <cstdio>
 #include <string_view>
 #include <utility>
 
@@ -247,6 +248,14 @@ std::string path_clean(std::string_view path) {
   }
   if (out.empty()) return ".";
   return out;
+}
+
+void append_chunk(std::string& out, std::string_view data) {
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  out += size;
+  out.append(data);
+  out += "\r\n";
 }
 
 // net/http's cleanPath: path.Clean, rooted, keeping a trailing slash.

@@ -27,6 +27,7 @@
 #include "diag/stacktrace.hpp"
 #include "pkg/http/parser.hpp"
 #include "pkg/http/server_internal.hpp"
+#include "pkg/http/text.hpp"
 
 namespace gocxx::http {
 
@@ -77,6 +78,15 @@ void default_log(std::string_view line) {
   std::string out = stamp + std::string(line);
   if (out.back() != '\n') out += '\n';
   std::fwrite(out.data(), 1, out.size(), stderr);
+}
+
+// Go's Server.ErrorLog, or the standard logger's format on stderr.
+void log_error(const Server& config, std::string_view line) {
+  if (config.error_log) {
+    config.error_log(line);
+  } else {
+    default_log(line);
+  }
 }
 
 // A fixed reply for a request that could not be read (Go writes these raw, then closes).
@@ -316,11 +326,7 @@ void Connection::log_panic(const std::exception_ptr& e) {
     value = "unknown exception";
   }
   std::string line = "http: panic serving " + conn_.remote_addr().string() + ": " + value + "\n" + stack;
-  if (config_.error_log) {
-    config_.error_log(line);
-  } else {
-    default_log(line);
-  }
+  log_error(config_, line);
 }
 
 void Connection::handle(Request& req, Response& w) {
@@ -454,7 +460,7 @@ void Response::write_header(int status_code) {
   if (wrote_header_) {
     std::string line = "http: superfluous response.WriteHeader call (status " +
                         std::to_string(status_code) + ")";
-    if (conn_.config().error_log) conn_.config().error_log(line); else default_log(line);
+    log_error(conn_.config(), line);
     return;
   }
   if (status_code < 100 || status_code > 999) {
@@ -541,11 +547,7 @@ error Response::send_head(bool final, std::string_view first) {
   out += "\r\n";
   if (!buffer_.empty() && !head) {
     if (chunked_) {
-      char size[32];
-      std::snprintf(size, sizeof size, "%zx\r\n", buffer_.size());
-      out += size;
-      out += buffer_;
-      out += "\r\n";
+      append_chunk(out, buffer_);
     } else {
       out += buffer_;
     }
@@ -556,11 +558,8 @@ error Response::send_head(bool final, std::string_view first) {
 
 error Response::send_chunk(std::string_view data) {
   if (data.empty()) return nullptr;
-  char size[32];
-  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-  std::string out = size;
-  out.append(data);
-  out += "\r\n";
+  std::string out;
+  append_chunk(out, data);
   return write_out(out);
 }
 
@@ -648,7 +647,7 @@ error ServerState::serve(Server& config, net::Listener ln) {
       if (backoff > std::chrono::seconds(1)) backoff = std::chrono::seconds(1);
       std::string line = "http: Accept error: " + err.message() + "; retrying in " +
                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count()) + "ms";
-      if (config.error_log) config.error_log(line); else default_log(line);
+      log_error(config, line);
       time::sleep(backoff);
       continue;
     }
