@@ -839,6 +839,38 @@ TEST(Context, ACancelFuncAloneKeepsTheRegistration) {
   });
 }
 
+TEST(Context, OnFirstUseRunsOnceWhenObservedAndNeverAfterCancel) {
+  run_with(2, [] {
+    auto observe_with = [](const std::function<void(const context::Context&)>& observe) {
+      int calls = 0;
+      auto [ctx, cancel] = context::detail::with_cancel_on_first_use(context::background(), [&] { ++calls; });
+      static const context::Key<int> key{"k"};
+      auto valued = context::with_value(ctx, key, 1);
+      EXPECT_EQ(valued.value(key) != nullptr, true);
+      (void)valued.deadline();
+      EXPECT_EQ(calls, 0) << "value() and deadline() are not observations";
+      observe(valued);
+      observe(ctx);
+      cancel();
+      observe(ctx);
+      return calls;
+    };
+    EXPECT_EQ(observe_with([](const context::Context& c) { (void)c.done(); }), 1);
+    EXPECT_EQ(observe_with([](const context::Context& c) { (void)c.err(); }), 1);
+    EXPECT_EQ(observe_with([](const context::Context& c) { (void)context::cause(c); }), 1);
+    EXPECT_EQ(observe_with([](const context::Context& c) { (void)context::with_cancel(c); }), 1);
+    EXPECT_EQ(observe_with([](const context::Context& c) { (void)context::after_func(c, [] {}); }), 1);
+
+    int calls = 0;
+    auto [ctx, cancel] = context::detail::with_cancel_on_first_use(context::background(), [&] { ++calls; });
+    cancel();
+    (void)ctx.done();
+    (void)ctx.err();
+    EXPECT_EQ(calls, 0) << "a cancelled context drops its hook unrun";
+    EXPECT_EQ(ctx.err(), context::canceled);
+  });
+}
+
 TEST(Context, DeepChains) {
   run_with(2, [] {
     gocxx::Chan<bool> ok(1);

@@ -319,6 +319,77 @@ TEST(HttpServer, RequestContextEndsWhenTheClientLeavesAfterSendingABody) {
   });
 }
 
+TEST(HttpServer, RequestContextObservedBeforeTheBodyEndsStillSeesTheClientGo) {
+  run_with(2, [] {
+    gocxx::Chan<std::string> seen(1);
+    TestServer ts([&](http::ResponseWriter&, http::Request& r) {
+      auto done = r.context().done();  // observed first: the watch waits for the body's end
+      auto [body, err] = r.body.read_all();
+      gocxx::select(gocxx::recv_case(done, [&] { seen.send(body + ": " + r.context().err().message()); }),
+                    gocxx::recv_case(gocxx::time::after(30s), [&] { seen.send("still waiting"); }));
+    });
+    ts.start();
+    auto [c, err] = net::dial("tcp", ts.addr);
+    ASSERT_FALSE(err) << err;
+    ASSERT_FALSE(c.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbo").err);
+    gocxx::time::sleep(20ms);  // the handler reads part of the body first (order only)
+    ASSERT_FALSE(c.write("dy").err);
+    gocxx::time::sleep(50ms);
+    (void)c.close();
+    EXPECT_EQ(*seen.recv(), "body: context canceled");
+    (void)ts.stop();
+  });
+}
+
+TEST(HttpServer, RequestContextObservedAfterTheHandlerIsCanceledAndTheConnectionGoesOn) {
+  run_with(2, [] {
+    gocxx::Chan<gocxx::context::Context> handed(1);
+    TestServer ts([&](http::ResponseWriter& w, http::Request& r) {
+      if (r.url.path == "/first") handed.send(r.context());  // looked at only after we return
+      (void)w.write("path=" + r.url.path);
+    });
+    ts.start();
+    auto [c, err] = net::dial("tcp", ts.addr);
+    ASSERT_FALSE(err) << err;
+    ASSERT_FALSE(c.write("GET /first HTTP/1.1\r\nHost: x\r\n\r\n").err);
+    EXPECT_THAT(read_until(c, "path=/first"), HasSubstr("200 OK"));
+    auto ctx = *handed.recv();
+    EXPECT_EQ(ctx.err(), gocxx::context::canceled);  // Go cancels it when the handler returns
+    (void)ctx.done().recv();
+    // Observing it started no watcher on the connection: the next request is served whole.
+    ASSERT_FALSE(c.write("GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").err);
+    EXPECT_THAT(read_all(c), HasSubstr("path=/second"));
+    (void)ts.stop();
+  });
+}
+
+TEST(HttpServer, ServerHeadersFollowTheHandlersInGosOrderAndStayOutOfHeader) {
+  run_with(2, [] {
+    gocxx::Chan<std::string> after_write(1);
+    TestServer ts([&](http::ResponseWriter& w, http::Request&) {
+      w.header().set("X-Zeta", "z");
+      w.header().set("Cache-Control", "no-store");
+      (void)w.write("hello");
+      std::string keys;
+      for (const auto& [k, v] : w.header()) keys += k + ";";
+      after_write.send(keys);
+    });
+    ts.start();
+    auto [c, err] = net::dial("tcp", ts.addr);
+    ASSERT_FALSE(err) << err;
+    ASSERT_FALSE(c.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").err);
+    std::string all = read_all(c);
+    EXPECT_THAT(all, testing::MatchesRegex("HTTP/1\\.1 200 OK\r\nCache-Control: no-store\r\nX-Zeta: z\r\n"
+                                           "Date: [A-Z][a-z][a-z], [0-9][0-9] [A-Z][a-z][a-z] [0-9]+ "
+                                           "[0-9][0-9]:[0-9][0-9]:[0-9][0-9] GMT\r\n"
+                                           "Content-Length: 5\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                           "Connection: close\r\n\r\nhello"));
+    // As in Go, what the server adds goes on the wire, not into the handler's Header.
+    EXPECT_EQ(*after_write.recv(), "Cache-Control;X-Zeta;");
+    (void)ts.stop();
+  });
+}
+
 TEST(HttpServer, UnreadExpectContinueBodyClosesTheConnection) {
   run_with(2, [] {
     TestServer ts([](http::ResponseWriter& w, http::Request&) {

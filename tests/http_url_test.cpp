@@ -113,6 +113,18 @@ TEST(HttpHeader, SetAddGetValuesDel) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : h) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"Content-Type"}));
+  // A key with a non-token byte is kept verbatim (Go's CanonicalMIMEHeaderKey): only the exact
+  // spelling finds it, while token keys match whatever their case.
+  h.set("foo bar", "x");
+  EXPECT_EQ(h.get("foo bar"), "x");
+  EXPECT_EQ(h.get("FOO BAR"), "");
+  EXPECT_EQ(h.get("Foo bar"), "");
+  h.add("a-b", "1");
+  h.add("A-B", "2");
+  EXPECT_EQ(*h.values("a-B"), (std::vector<std::string>{"1", "2"}));
+  keys.clear();
+  for (const auto& [k, v] : h) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"A-B", "Content-Type", "foo bar"}));  // sorted
 }
 
 // net/http's headerWriteTests, plus the CR/LF rule.

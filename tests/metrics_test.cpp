@@ -500,6 +500,9 @@ TEST(RuntimeMetrics, AllFamiliesArePresentWithTheirTypes) {
           "# TYPE gocxx_goroutines_abandoned gauge\n",
           "# TYPE gocxx_goroutines_created_total counter\n",
           "# TYPE gocxx_sched_run_queue_length gauge\n",
+          "# TYPE gocxx_sched_parks_total counter\n",
+          "# TYPE gocxx_sched_steals_total counter\n",
+          "# TYPE gocxx_netpoll_waits_total counter\n",
           "# TYPE gocxx_net_sockets_opened_total counter\n",
           "# TYPE gocxx_net_sockets_closed_total counter\n",
           "# TYPE gocxx_leak_watchdog_reports_total counter\n",
@@ -641,6 +644,52 @@ TEST(RuntimeMetrics, GoroutinesCreatedTotalCountsSpawns) {
     std::thread t([&] { from_thread = scrape(); });
     gocxx::test::join(t);
     EXPECT_EQ(sample(from_thread, "gocxx_goroutines_created_total"), created + 25);
+  });
+}
+
+TEST(RuntimeMetrics, ParkStealAndPollerWaitCountersCountEvents) {
+  run_joined(2, [] {
+    auto before = scrape();
+    // Parks: 20 receivers block on a channel, then a sender wakes them.
+    gocxx::Chan<int> c;
+    for (int i = 0; i < 20; ++i) gocxx::go([c]() mutable { (void)c.recv(); });
+    while (sample(scrape(), goroutines_series("waiting", "chan receive")) < 20) {
+      gocxx::yield();
+    }
+    for (int i = 0; i < 20; ++i) c.send(i);
+    join_goroutines();
+    auto parked = scrape();
+    EXPECT_GE(sample(parked, "gocxx_sched_parks_total"), sample(before, "gocxx_sched_parks_total") + 20);
+
+    // Steals: the main goroutine queues goroutines on its own P and spins without yielding,
+    // so only the other P can run them, by stealing (two Ps, no preemption).
+    std::atomic<int> ran{0};
+    for (int i = 0; i < 8; ++i) gocxx::go([&ran] { ran.fetch_add(1); });
+    while (ran.load() < 8) {
+    }
+    join_goroutines();
+    EXPECT_GE(sample(scrape(), "gocxx_sched_steals_total"), sample(parked, "gocxx_sched_steals_total") + 1);
+
+    // Poller waits: a read with nothing to read parks in "IO wait" until the peer writes.
+    auto [ln, err] = gocxx::net::listen("tcp", "127.0.0.1:0");
+    ASSERT_FALSE(err) << err;
+    auto polled_before = sample(scrape(), "gocxx_netpoll_waits_total");
+    gocxx::go([ln]() mutable {
+      auto [conn, aerr] = ln.accept();
+      if (aerr) return;
+      while (sample(scrape(), goroutines_series("waiting", "IO wait")) < 1) gocxx::yield();
+      (void)conn.write("x");
+      (void)conn.close();
+    });
+    auto [client, derr] = gocxx::net::dial("tcp", ln.addr().string());
+    ASSERT_FALSE(derr) << derr;
+    char b;
+    auto [n, rerr] = client.read({&b, 1});
+    EXPECT_EQ(n, 1u) << rerr;
+    join_goroutines();
+    EXPECT_GE(sample(scrape(), "gocxx_netpoll_waits_total"), polled_before + 1);
+    (void)client.close();
+    (void)ln.close();
   });
 }
 

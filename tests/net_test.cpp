@@ -497,6 +497,80 @@ TEST_P(NetStreamP, CloseRead) {
   });
 }
 
+// After a read that returned less than it asked for, the next read waits for the poller's
+// edge instead of trying the socket (NetFD::read). Whatever comes next must still wake it:
+// more data, the peer's close (its FIN may have gone with the last bytes), close_read; and a
+// long exchange of small messages loses or reorders nothing.
+TEST_P(NetStreamP, ReadsAfterAShortReadSeeDataEofAndCloseRead) {
+  StreamNet sn(GetParam());
+  for (int procs : {1, 2}) {
+    net_run(procs, [&] {
+      char buf[4096];
+      {
+        Pair p = sn.pair();
+        ASSERT_TRUE(p);
+        ASSERT_FALSE(p.client.write("abc").err);
+        ASSERT_FALSE(p.client.close());  // data and FIN back to back
+        std::string got;
+        error err;
+        while (!err) {
+          auto r = p.server.read(buf);
+          got.append(buf, r.value);
+          err = r.err;
+        }
+        EXPECT_EQ(got, "abc");
+        EXPECT_EQ(err, io::eof) << err;
+      }
+      {
+        Pair p = sn.pair();
+        ASSERT_TRUE(p);
+        ASSERT_FALSE(p.client.write("abc").err);
+        auto [n, err] = p.server.read(buf);  // short: the socket is empty now
+        ASSERT_FALSE(err) << err;
+        EXPECT_EQ(std::string(buf, n), "abc");
+        Chan<Result<std::size_t>> later = parked_read(p.server, 8);
+        ASSERT_FALSE(p.client.write("defg").err);
+        auto r = recv_within(later);
+        ASSERT_TRUE(r) << "data after a short read did not wake the reader";
+        EXPECT_EQ(r->value, 4u) << r->err;
+        ASSERT_FALSE(p.client.write("x").err);
+        auto [n2, err2] = p.server.read(buf);
+        ASSERT_FALSE(err2) << err2;
+        ASSERT_EQ(n2, 1u);
+        ASSERT_FALSE(p.server.close_read());
+        auto [n3, err3] = p.server.read(buf);
+        EXPECT_EQ(n3, 0u);
+        EXPECT_EQ(err3, io::eof) << err3;
+      }
+      {
+        Pair p = sn.pair();
+        ASSERT_TRUE(p);
+        constexpr int kMessages = 2000;
+        gocxx::go([c = p.client]() mutable {
+          for (int i = 0; i < kMessages; ++i) {
+            std::string m(static_cast<std::size_t>(1 + i % 97), static_cast<char>('a' + i % 26));
+            if (c.write(m).err) return;
+            if (i % 7 == 0) gocxx::yield();
+          }
+          (void)c.close();
+        });
+        std::size_t total = 0, expected = 0;
+        std::string tail;
+        for (int i = 0; i < kMessages; ++i) expected += static_cast<std::size_t>(1 + i % 97);
+        for (;;) {
+          auto [n, err] = p.server.read(buf);
+          total += n;
+          if (err) {
+            EXPECT_EQ(err, io::eof) << err;
+            break;
+          }
+        }
+        EXPECT_EQ(total, expected);
+      }
+    });
+  }
+}
+
 // A read parked in the poller is woken by close_read on its own connection (the kernel
 // reports the read side shut down) and returns io::eof.
 TEST_P(NetStreamP, CloseReadWakesBlockedRead) {

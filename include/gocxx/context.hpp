@@ -196,6 +196,16 @@ Context todo();
 
 // A child of parent with its own cancel function.
 std::pair<Context, CancelFunc> with_cancel(const Context& parent);
+namespace detail {
+// with_cancel, plus `on_first_use`, run once the first time the context is observed: done(),
+// err(), cause(), or a derived context or after_func registering with it (not value() or
+// deadline()). It runs under the context's lock, so it must not use the context, and never
+// after the context is cancelled: cancelling waits for a call in progress. gocxx::http uses it
+// to watch for a client's disconnect only while a handler looks at its request's context.
+std::pair<Context, CancelFunc> with_cancel_on_first_use(const Context& parent,
+                                                        std::function<void()> on_first_use);
+}  // namespace detail
+
 // A child whose cancel function records a cause (Go 1.20's WithCancelCause).
 std::pair<Context, CancelCauseFunc> with_cancel_cause(const Context& parent);
 // A child cancelled at `deadline` (err: deadline_exceeded) or by its cancel function. A deadline

@@ -72,27 +72,36 @@ std::string_view status_text(int code);
 // that is not a token character is returned unchanged.
 std::string canonical_header_key(std::string_view key);
 
-// Go's http.Header: canonical keys, each with one or more values, in key order.
+// Go's http.Header: canonical keys, each with one or more values, in key order. Kept as a
+// sorted vector: a message has a handful of headers, and a short scan of contiguous entries is
+// faster than a tree's nodes (the server builds one Header per response).
 class Header {
  public:
-  using Map = std::map<std::string, std::vector<std::string>, std::less<>>;
+  using Entry = std::pair<std::string, std::vector<std::string>>;
+  using Entries = std::vector<Entry>;
 
   void set(std::string_view key, std::string value);  // replaces every value of key
   void add(std::string_view key, std::string value);  // appends
   std::string get(std::string_view key) const;        // the first value, or ""
   const std::vector<std::string>* values(std::string_view key) const;  // nullptr if absent
-  bool has(std::string_view key) const;
+  bool has(std::string_view key) const { return values(key) != nullptr; }
   void del(std::string_view key);
-  std::size_t size() const { return map_.size(); }
-  bool empty() const { return map_.empty(); }
-  Map::const_iterator begin() const { return map_.begin(); }
-  Map::const_iterator end() const { return map_.end(); }
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  Entries::const_iterator begin() const { return entries_.begin(); }
+  Entries::const_iterator end() const { return entries_.end(); }
   // Writes "Key: value\r\n" lines (Go's Header.Write): values with CR or LF have them replaced
   // by spaces, so a header can never inject another.
-  void write(std::string& out) const;
+  void write(std::string& out) const { write_subset(out, {}); }
+  // Go's Header.WriteSubset: as write, skipping the (canonical) keys in `exclude`.
+  void write_subset(std::string& out, std::span<const std::string_view> exclude) const;
 
  private:
-  Map map_;
+  // The entry for the canonical form of key, or where it would go.
+  Entries::iterator slot(std::string_view key, bool& found);
+  Entries::const_iterator find(std::string_view key) const;
+
+  Entries entries_;
 };
 
 // ---- URLs ------------------------------------------------------------------------------------
@@ -141,6 +150,8 @@ Result<URL> parse_url(std::string_view raw);
 // ---- bodies ----------------------------------------------------------------------------------
 
 namespace detail {
+class Connection;  // the server's side of a connection (server.cpp)
+
 // Where a Body's bytes come from: a request body on a server connection, a response body on a
 // client connection, an in-memory string.
 class BodySource {
@@ -201,6 +212,7 @@ class Request {
   std::string form_value(std::string_view key) const;
 
  private:
+  friend class detail::Connection;  // sets ctx_ without with_context's copy
   context::Context ctx_;
   std::vector<std::pair<std::string, std::string>> path_values_;
 };

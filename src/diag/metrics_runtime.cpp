@@ -188,6 +188,9 @@ class RuntimeCollector final : public Collector {
             "gocxx_goroutines_abandoned",
             "gocxx_goroutines_created_total",
             "gocxx_sched_run_queue_length",
+            "gocxx_sched_parks_total",
+            "gocxx_sched_steals_total",
+            "gocxx_netpoll_waits_total",
             "gocxx_net_sockets_opened_total",
             "gocxx_net_sockets_closed_total",
             "gocxx_leak_watchdog_reports_total"};
@@ -272,6 +275,16 @@ class RuntimeCollector final : public Collector {
       q.samples.push_back(value_sample(static_cast<double>(ss.global_runq), {{"queue", "global"}}));
       q.samples.push_back(value_sample(static_cast<double>(ss.local_runq), {{"queue", "local"}}));
       out.push_back(std::move(q));
+      add_one(out, "gocxx_sched_parks_total",
+              "Times goroutines of the running gocxx::run parked (blocked on a channel, lock, "
+              "timer, I/O, ...).",
+              T::counter, static_cast<double>(ss.parks));
+      add_one(out, "gocxx_sched_steals_total",
+              "Times a P took goroutines from another P's run queue (work stealing).", T::counter,
+              static_cast<double>(ss.steals));
+      add_one(out, "gocxx_netpoll_waits_total",
+              "Times goroutines parked waiting for a socket to become ready (wait reason IO wait).",
+              T::counter, static_cast<double>(ss.io_waits));
     }
 
     add_one(out, "gocxx_net_sockets_opened_total",

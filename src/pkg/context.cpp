@@ -122,17 +122,23 @@ class CancelNode final : public Node,
 
   Chan<std::monostate> done() {
     std::lock_guard lk(mu_);
+    first_use_locked();
     if (done_.is_nil()) done_ = Chan<std::monostate>();
     return done_;
   }
   error err() {
     std::lock_guard lk(mu_);
+    first_use_locked();
     return err_;
   }
   error cause() {
     std::lock_guard lk(mu_);
+    first_use_locked();
     return cause_;
   }
+
+  // Set before the node is published (with_cancel_on_first_use).
+  void set_on_first_use(std::function<void()> f) { on_first_use_ = std::move(f); }
 
   // Go's cancelCtx.cancel. The first call wins; later calls do nothing.
   void cancel(bool remove_from_parent, const error& err, const error& cause) {
@@ -154,6 +160,7 @@ class CancelNode final : public Node,
     error err, why;
     {
       std::lock_guard lk(mu_);
+      first_use_locked();
       if (!err_) {
         ChildRef ref;
         if (keep_alive) {
@@ -203,11 +210,18 @@ class CancelNode final : public Node,
     std::shared_ptr<Canceler> strong;  // after_func entries: owned by the context they watch
   };
 
+  // Under mu_, so that clearing it when the context is cancelled also waits for a call in
+  // progress: whoever set it may be gone once the context is cancelled.
+  void first_use_locked() {
+    if (on_first_use_) std::exchange(on_first_use_, nullptr)();
+  }
+
   bool mark_canceled(const error& err, const error& why, Work& work) {
     std::optional<time::Timer> timer;
     {
       std::lock_guard lk(mu_);
       if (err_) return false;
+      on_first_use_ = nullptr;
       err_ = err;
       cause_ = why ? why : err;
       if (done_.is_nil()) {
@@ -237,6 +251,7 @@ class CancelNode final : public Node,
   error cause_;
   std::unordered_map<const Canceler*, ChildRef> children_;
   std::optional<time::Timer> timer_;
+  std::function<void()> on_first_use_;
 };
 
 void start_goroutine(std::function<void()> f) {
@@ -393,6 +408,13 @@ Context with_value(const Context& parent, const void* key, const char* key_name,
                    std::shared_ptr<const void> value, DescribeFn describe) {
   return Access::context(std::make_shared<ValueNode>(parent_node(parent), key, key_name,
                                                      std::move(value), describe));
+}
+
+std::pair<Context, CancelFunc> with_cancel_on_first_use(const Context& parent,
+                                                        std::function<void()> on_first_use) {
+  auto node = new_cancel_node(parent, std::nullopt);
+  node->set_on_first_use(std::move(on_first_use));
+  return {Access::context(node), Access::cancel_func(node)};
 }
 
 std::size_t registered_children(const Context& ctx) {

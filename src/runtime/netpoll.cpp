@@ -73,6 +73,7 @@ struct alignas(64) PollDesc {
   int fd = -1;
   std::atomic<std::uint32_t> fdseq{0};   // bumped by pd_close: tags epoll events
   std::atomic<bool> closing{false};
+  std::atomic<bool> hung_up{false};      // the poller saw EPOLLRDHUP, HUP or ERR (sticky)
   std::atomic<std::uintptr_t> rg{kNil};
   std::atomic<std::uintptr_t> wg{kNil};
   std::atomic<std::int64_t> rd{0};       // read deadline: 0 none, kExpired, else monotonic ns
@@ -374,6 +375,7 @@ PollDesc* pd_open(int fd, int* error) {
     std::lock_guard lk(pd->lock);
     pd->fd = fd;
     pd->closing.store(false, std::memory_order_relaxed);
+    pd->hung_up.store(false, std::memory_order_relaxed);
     pd->rg.store(kNil, std::memory_order_relaxed);
     pd->wg.store(kNil, std::memory_order_relaxed);
     pd->rd.store(0, std::memory_order_relaxed);
@@ -434,6 +436,8 @@ PollError pd_prepare(PollDesc* pd, int mode) {
   pd->slot(mode).compare_exchange_strong(ready_edge, kNil, std::memory_order_acq_rel);
   return PollError::kNone;
 }
+
+bool pd_hung_up(const PollDesc* pd) { return pd->hung_up.load(std::memory_order_seq_cst); }
 
 PollError pd_wait(PollDesc* pd, int mode) {
   PollError err = check_error(pd, mode);
@@ -525,6 +529,8 @@ G* netpoll(std::int64_t delay_ns) {
     if ((pd->fdseq.load(std::memory_order_acquire) & 0xffff) != (data >> 48)) continue;  // stale
     std::uint32_t e = events[i].events;
     // Errors and hang-ups wake both directions: the call itself then reports what happened.
+    // Recorded before the wake-up, so that a reader that sees no hang-up can count on an edge.
+    if (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) pd->hung_up.store(true, std::memory_order_seq_cst);
     if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
       if (G* g = unblock(pd, kPollRead, true)) {
         g->sched_next = list;

@@ -39,6 +39,9 @@ PollError pd_prepare(PollDesc* pd, int mode);
 // Waits until the fd may be ready for mode (one direction): parks a goroutine with wait
 // reason "IO wait", or blocks a plain thread in ppoll. kNone means "try the call again".
 PollError pd_wait(PollDesc* pd, int mode);
+// Whether the poller has seen the peer hang up or the socket fail (EPOLLRDHUP, HUP or ERR)
+// since pd_open. Until it has, every byte that arrives after a read produces an edge.
+bool pd_hung_up(const PollDesc* pd);
 // Sets the deadline of mode's directions: an absolute monotonic time in ns; 0 means none; a
 // time that has passed expires at once (blocked calls fail with kTimeout). Go's
 // poll_runtime_pollSetDeadline.

@@ -264,7 +264,10 @@ G* steal_work(M* m) {
     for (int i = 0; i < n; ++i) {
       P* victim = rt->ps[(start + i) % n].get();
       if (victim == p) continue;
-      if (G* g = p->runq.steal_from(victim->runq, steal_next)) return g;
+      if (G* g = p->runq.steal_from(victim->runq, steal_next)) {
+        p->steals.inc();
+        return g;
+      }
     }
     if (rt->global_size.load(std::memory_order_relaxed) > 0) return nullptr;
   }
@@ -423,6 +426,10 @@ void handle_switch(M* m, G* g, SwitchRequest* req) {
       // Copy first: once unlocked, g may run elsewhere and reuse the request's stack slot.
       auto unlock = req->unlock;
       void* arg = req->arg;
+      if (P* p = m->p) {
+        p->parks.inc();
+        if (g->wait_reason.load(std::memory_order_relaxed) == WaitReason::kIOWait) p->io_waits.inc();
+      }
       g->status.store(kWaiting, std::memory_order_release);
       if (unlock) unlock(arg);
       break;

@@ -39,6 +39,17 @@ struct P {
   static constexpr int kFreeMax = 64;
   G* free_gs[kFreeMax];          // dead Gs with the run's default stack size (Go's gFree)
   int free_count = 0;
+
+  // Event counts for the metrics (stats.cpp). Only the M holding the P writes them, so an
+  // increment is a relaxed load and store, with no locked instruction; readers sum them racily.
+  struct Counter {
+    std::atomic<std::uint64_t> n{0};
+    void inc() { n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+    std::uint64_t get() const { return n.load(std::memory_order_relaxed); }
+  };
+  Counter parks;     // goroutines that parked here (any wait reason)
+  Counter io_waits;  // of those, goroutines waiting on the network poller ("IO wait")
+  Counter steals;    // times this P took goroutines from another P's run queue
 };
 
 struct M {

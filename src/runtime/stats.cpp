@@ -17,6 +17,11 @@ bool sched_stats(SchedStats& out) {
     local += n < 0 ? 0 : n > static_cast<std::int32_t>(RunQueue::kSize) ? RunQueue::kSize : n;
   }
   out.local_runq = local;
+  for (const auto& p : rt->ps) {
+    out.parks += p->parks.get();
+    out.io_waits += p->io_waits.get();
+    out.steals += p->steals.get();
+  }
   out.goroutines_created = rt->next_goid.load(std::memory_order_relaxed) - 1;
   return true;
 }

@@ -1,5 +1,6 @@
 // Scheduler counters for the metrics (gocxx/metrics.hpp, src/diag/metrics_runtime.cpp), read
-// from the Runtime's existing fields: nothing here adds work to the scheduler's paths.
+// from the Runtime's fields; the event counts are per-P counters that cost their owner a plain
+// increment (P::Counter).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,9 @@ struct SchedStats {
   std::int64_t local_runq = 0;      // goroutines in the Ps' local run queues (their rings; the
                                     // runnext slots are not counted)
   std::uint64_t goroutines_created = 0;  // goroutine ids handed out by the run (main is 1)
+  std::uint64_t parks = 0;     // goroutines parked, summed over the Ps
+  std::uint64_t io_waits = 0;  // of those, parked waiting on the network poller
+  std::uint64_t steals = 0;    // successful steals from another P's run queue
 };
 
 // The current run's scheduler counters, read racily (each field is one relaxed load). Only a

@@ -308,53 +308,101 @@ bool is_canonical(std::string_view key) {
   return true;
 }
 
-template <class Map>
-auto find_key(Map& map, std::string_view key) {
-  return is_canonical(key) ? map.find(key) : map.find(canonical_header_key(key));
+// Runs f with the canonical form of key, copying it only when it is not canonical already.
+template <class F>
+decltype(auto) with_canonical(std::string_view key, F&& f) {
+  if (is_canonical(key)) return f(key);
+  std::string canonical = canonical_header_key(key);
+  return f(std::string_view(canonical));
+}
+
+template <class It>
+It lower_bound_key(It first, It last, std::string_view key) {
+  return std::lower_bound(first, last, key,
+                          [](const auto& e, std::string_view k) { return std::string_view(e.first) < k; });
 }
 
 }  // namespace
 
+Header::Entries::iterator Header::slot(std::string_view key, bool& found) {
+  return with_canonical(key, [&](std::string_view k) {
+    auto it = lower_bound_key(entries_.begin(), entries_.end(), k);
+    found = it != entries_.end() && it->first == k;
+    if (!found) it = entries_.emplace(it, std::string(k), std::vector<std::string>{});
+    return it;
+  });
+}
+
+namespace {
+
+// a and b (of one size) are equal but for the case of ASCII letters.
+bool equal_fold(std::string_view a, std::string_view b) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    unsigned char lx = x | 0x20;
+    if (lx != (y | 0x20) || lx < 'a' || lx > 'z') return false;
+  }
+  return true;
+}
+
+bool all_token_chars(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return is_token_char(static_cast<unsigned char>(c)); });
+}
+
+}  // namespace
+
+// Lookups copy nothing: a stored key is canonical, so a key made of token characters matches
+// it exactly when the two are equal but for case; any other key is kept verbatim and must
+// match exactly (Go's CanonicalMIMEHeaderKey leaves it alone).
+Header::Entries::const_iterator Header::find(std::string_view key) const {
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    const std::string& k = it->first;
+    if (k.size() == key.size() && equal_fold(k, key) && (k == key || all_token_chars(key))) return it;
+  }
+  return entries_.end();
+}
+
 void Header::set(std::string_view key, std::string value) {
-  auto& v = map_[canonical_header_key(key)];
+  bool found;
+  auto& v = slot(key, found)->second;
   v.clear();
   v.push_back(std::move(value));
 }
 
 void Header::add(std::string_view key, std::string value) {
-  map_[canonical_header_key(key)].push_back(std::move(value));
+  bool found;
+  slot(key, found)->second.push_back(std::move(value));
 }
 
 std::string Header::get(std::string_view key) const {
-  auto it = find_key(map_, key);
-  if (it == map_.end() || it->second.empty()) return "";
+  auto it = find(key);
+  if (it == entries_.end() || it->second.empty()) return "";
   return it->second.front();
 }
 
 const std::vector<std::string>* Header::values(std::string_view key) const {
-  auto it = find_key(map_, key);
-  return it == map_.end() ? nullptr : &it->second;
+  auto it = find(key);
+  return it == entries_.end() ? nullptr : &it->second;
 }
-
-bool Header::has(std::string_view key) const { return find_key(map_, key) != map_.end(); }
 
 void Header::del(std::string_view key) {
-  auto it = find_key(map_, key);
-  if (it != map_.end()) map_.erase(it);
+  auto it = find(key);
+  if (it != entries_.end()) entries_.erase(entries_.begin() + (it - entries_.cbegin()));
 }
 
-void Header::write(std::string& out) const {
-  // Go's Header.Write: keys in sorted order (the map's), invalid field names skipped, CR and LF
-  // in values replaced by spaces, values trimmed.
-  for (const auto& [key, values] : map_) {
-    if (!valid_token(key)) continue;
+void Header::write_subset(std::string& out, std::span<const std::string_view> exclude) const {
+  // Go's Header.Write: keys in sorted order, invalid field names skipped, CR and LF in values
+  // replaced by spaces, values trimmed.
+  for (const auto& [key, values] : entries_) {
+    if (!valid_token(key) || std::find(exclude.begin(), exclude.end(), key) != exclude.end()) continue;
     for (const auto& raw : values) {
-      std::string v = raw;
-      std::replace(v.begin(), v.end(), '\r', ' ');
-      std::replace(v.begin(), v.end(), '\n', ' ');
       out += key;
       out += ": ";
-      out += trim_string(v);
+      std::size_t from = out.size();
+      out += trim_string(raw);
+      std::replace(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(), '\r', ' ');
+      std::replace(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(), '\n', ' ');
       out += "\r\n";
     }
   }

@@ -523,7 +523,6 @@ struct ServeMux::Impl {
     std::string_view host = r.url.host;
     const std::string escaped_path = r.url.escaped_path();
     std::string path = escaped_path;
-    std::string host_buf;
     Match n;
     if (r.method == "CONNECT") {
       // CONNECT requests are not canonicalized, but the /tree -> /tree/ redirect applies.
@@ -533,8 +532,7 @@ struct ServeMux::Impl {
       n = match_or_redirect(r.host, r.method, path, nullptr).first;
     } else {
       // Everything else is matched with the port stripped from the host and the path cleaned.
-      host_buf = strip_host_port(r.host);
-      host = host_buf;
+      host = strip_host_port(r.host);
       path = detail::clean_path(path);
       auto [m, to] = match_or_redirect(host, r.method, path, &r.url);
       if (to) return {redirect_handler(to->string()), to->path, {}};
@@ -577,18 +575,18 @@ struct ServeMux::Impl {
   }
 
   // Go's stripHostPort: h without a trailing ":port" (unchanged if it does not split).
-  static std::string strip_host_port(const std::string& h) {
-    if (h.find(':') == std::string::npos) return h;
+  static std::string_view strip_host_port(std::string_view h) {
+    if (h.find(':') == std::string_view::npos) return h;
     // net.SplitHostPort's rules, for the forms a Host header takes.
-    if (!h.empty() && h[0] == '[') {
+    if (h[0] == '[') {
       auto end = h.find(']');
-      if (end == std::string::npos || end + 1 >= h.size() || h[end + 1] != ':') return h;
-      if (h.find(':', end + 2) != std::string::npos) return h;
+      if (end == std::string_view::npos || end + 1 >= h.size() || h[end + 1] != ':') return h;
+      if (h.find(':', end + 2) != std::string_view::npos) return h;
       return h.substr(1, end - 1);
     }
     auto colon = h.rfind(':');
     if (h.find(':') != colon) return h;  // too many colons
-    if (h.find_first_of("[]") != std::string::npos) return h;
+    if (h.find('[') != std::string_view::npos || h.find(']') != std::string_view::npos) return h;
     return h.substr(0, colon);
   }
 };

@@ -10,8 +10,13 @@
 // none), a watcher goroutine reads one byte from the connection (Go's backgroundRead). EOF or
 // an error there cancels the request's context; a byte is kept for the next request
 // (pipelining). When the handler returns, the watcher is stopped by moving the read deadline
-// into the past, as Go does.
+// into the past, as Go does. Unlike Go, the watcher starts only once the handler (or anyone it
+// passed the context to) observes r.context(): a disconnect is visible only through the
+// context, and most handlers never look, so they pay for no goroutine, channel or deadline.
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
 #include <ctime>
 #include <cstdio>
 #include <set>
@@ -45,7 +50,7 @@ const time::TimePoint kLongAgo{std::chrono::nanoseconds(1)};  // Go's aLongTimeA
 // Go's http.TimeFormat, for the Date header: "Mon, 02 Jan 2006 15:04:05 GMT". Formatted once
 // a second per thread (Go caches it too); nothing here can switch goroutines, so the
 // thread_local is read and written on one thread.
-std::string http_date() {
+std::string_view http_date() {
   struct Cache {
     std::time_t second = -1;
     char text[64] = {};
@@ -101,21 +106,47 @@ void reply_raw(net::Conn& c, int code, std::string_view body) {
 std::string code_and_text(int code) { return std::to_string(code) + " " + std::string(status_text(code)); }
 
 // Every gocxx::http server's requests, in the default registry (served at /metrics). Methods
-// outside the standard ones count as "other", so a client cannot grow the label set.
+// outside the standard ones count as "other", so a client cannot grow the label set. The
+// children are looked up once per (method, code) and kept: a labelled lookup hashes strings,
+// which costs more than the rest of recording.
 class RequestMetrics {
  public:
   void record(std::string_view method, int code, time::Duration elapsed) {
-    std::string_view m = known_method(method);
-    requests_.with_label_values({std::to_string(code), m}).inc();
-    duration_.with_label_values({m}).observe(std::chrono::duration<double>(elapsed).count());
+    std::size_t m = method_index(method);
+    requests(m, code).inc();
+    duration(m).observe(std::chrono::duration<double>(elapsed).count());
   }
 
  private:
-  static std::string_view known_method(std::string_view method) {
-    for (std::string_view m : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}) {
-      if (method == m) return m;
-    }
-    return "other";
+  static constexpr std::array<std::string_view, 10> kMethods = {
+      "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "other"};
+  static constexpr int kFirstCode = 100, kLastCode = 599;  // others are looked up every time
+
+  static std::size_t method_index(std::string_view method) {
+    std::size_t i = 0;
+    while (i + 1 < kMethods.size() && kMethods[i] != method) ++i;
+    return i;
+  }
+
+  // Racing first lookups find the same child; the cache only saves later ones.
+  template <class M, class Lookup>
+  static M& cached(std::atomic<M*>& slot, Lookup lookup) {
+    if (M* m = slot.load(std::memory_order_acquire)) return *m;
+    M& m = lookup();
+    slot.store(&m, std::memory_order_release);
+    return m;
+  }
+
+  metrics::Counter& requests(std::size_t m, int code) {
+    auto lookup = [&]() -> metrics::Counter& {
+      return requests_.with_label_values({std::to_string(code), kMethods[m]});
+    };
+    if (code < kFirstCode || code > kLastCode) return lookup();
+    return cached(requests_cache_[m][code - kFirstCode], lookup);
+  }
+
+  metrics::Histogram& duration(std::size_t m) {
+    return cached(duration_cache_[m], [&]() -> metrics::Histogram& { return duration_.with_label_values({kMethods[m]}); });
   }
 
   metrics::CounterVec& requests_ = metrics::default_registry().make_counter_vec(
@@ -123,6 +154,9 @@ class RequestMetrics {
   metrics::HistogramVec& duration_ = metrics::default_registry().make_histogram_vec(
       "gocxx_http_request_duration_seconds",
       "Time from a request's head to the end of its response, gocxx::http servers.", {"method"});
+  std::array<std::array<std::atomic<metrics::Counter*>, kLastCode - kFirstCode + 1>, kMethods.size()>
+      requests_cache_{};
+  std::array<std::atomic<metrics::Histogram*>, kMethods.size()> duration_cache_{};
 };
 
 RequestMetrics& request_metrics() {
@@ -204,22 +238,38 @@ class Connection {
   Connection(ServerState& server, const Server& config, net::Conn c)
       : server_(server), config_(config), conn_(std::move(c)),
         reader_(MessageReader::kRequest, [this](std::span<char> b) { return read_conn(b); },
-                config.max_header_bytes ? config.max_header_bytes : default_max_header_bytes) {}
+                config.max_header_bytes ? config.max_header_bytes : default_max_header_bytes),
+        remote_addr_(conn_.remote_addr().string()) {}
 
   void serve();
   net::Conn& conn() { return conn_; }
   MessageReader& reader() { return reader_; }
   Response* response() { return response_; }
   void send_continue_if_expected();
-  // Watches for the client going away once nothing more is to be read (see the top).
-  void start_watcher();
+  // The request body reached its end, or the request's context was first observed: the
+  // watcher (see the top) starts once both happened.
+  void body_done();
+  void context_observed();
   const Server& config() const { return config_; }
+  // Written by the connection's goroutine, read by shutdown (Go's atomic curState; a connection
+  // that turns active just as shutdown reads "idle" is closed, as in Go).
+  ConnState state() const { return state_.load(std::memory_order_acquire); }
 
  private:
+  void set_state(ConnState s) { state_.store(s, std::memory_order_release); }
   Result<std::size_t> read_conn(std::span<char> buf);
   bool serve_one();
   void handle(Request& req, Response& w);
+  void start_watcher_locked();
   void stop_watcher();
+  // Deadlines are set several times a request, mostly to what they already are (none): those
+  // calls skip the poller. Only the connection's goroutine sets them.
+  void set_read_deadline(time::TimePoint t) {
+    if (t != read_deadline_) (void)conn_.set_read_deadline(read_deadline_ = t);
+  }
+  void set_write_deadline(time::TimePoint t) {
+    if (t != write_deadline_) (void)conn_.set_write_deadline(write_deadline_ = t);
+  }
   void log_panic(const std::exception_ptr& e);
 
   ServerState& server_;  // alive as long as config_.state_ refers to it
@@ -229,10 +279,19 @@ class Connection {
   Response* response_ = nullptr;
   bool expect_continue_ = false;
   bool awaiting_first_byte_ = false;
-  time::TimePoint header_deadline_base_{};
+  std::atomic<ConnState> state_{ConnState::kNew};
 
-  // The watcher (see the top of the file).
+  const std::string remote_addr_;  // formatted once (Go's conn.remoteAddr)
+  context::Context conn_ctx_;      // the parent of every request's context
+  time::TimePoint read_deadline_{};
+  time::TimePoint write_deadline_{};
+
+  // The watcher (see the top). Guarded by watch_mu_: context_observed() may run on any
+  // goroutine the handler handed its context to.
   gocxx::sync::Mutex watch_mu_;
+  bool body_done_ = false;
+  bool buffered_ = false;  // the next request's bytes are already read: nothing to watch
+  bool observed_ = false;
   bool watching_ = false;
   int pending_byte_ = -1;
   Chan<std::monostate> watcher_done_ = Chan<std::monostate>::nil();
@@ -254,11 +313,11 @@ Result<std::size_t> Connection::read_conn(std::span<char> buf) {
     // The first byte of a request: the connection is active now, and the header timeout runs
     // from here (Go's readRequest after its idle Peek).
     awaiting_first_byte_ = false;
-    server_.set_state(this, ConnState::kActive);
+    set_state(ConnState::kActive);
     time::Duration hdr = config_.read_header_timeout > time::Duration::zero()
                              ? config_.read_header_timeout
                              : config_.read_timeout;
-    (void)conn_.set_read_deadline(after(hdr));
+    set_read_deadline(after(hdr));
   }
   return r;
 }
@@ -273,13 +332,26 @@ Result<std::size_t> RequestBody::read(std::span<char> buf) {
   if (!conn_) return {0, errors::make("http: invalid Read on closed Body")};
   conn_->send_continue_if_expected();
   auto r = conn_->reader().read_body(buf);
-  if (r.err == io::eof) conn_->start_watcher();  // Go starts its background read here too
+  if (r.err == io::eof) conn_->body_done();  // Go starts its background read here
   return r;
 }
 
-void Connection::start_watcher() {
+void Connection::body_done() {
   std::lock_guard lk(watch_mu_);
-  if (watching_ || pending_byte_ >= 0 || reader_.has_buffered()) return;
+  if (body_done_) return;
+  body_done_ = true;
+  buffered_ = reader_.has_buffered();
+  if (observed_) start_watcher_locked();
+}
+
+void Connection::context_observed() {
+  std::lock_guard lk(watch_mu_);
+  observed_ = true;
+  if (body_done_) start_watcher_locked();
+}
+
+void Connection::start_watcher_locked() {
+  if (watching_ || pending_byte_ >= 0 || buffered_) return;
   watching_ = true;
   watcher_done_ = Chan<std::monostate>(1);
   gocxx::go([this, done = watcher_done_]() mutable {
@@ -296,17 +368,19 @@ void Connection::start_watcher() {
   });
 }
 
+// After the request's context is cancelled, so no observer can start a watcher any more.
 void Connection::stop_watcher() {
   bool running;
   {
     std::lock_guard lk(watch_mu_);
     running = watching_;
+    body_done_ = observed_ = false;
   }
   if (!watcher_done_.is_nil()) {
-    if (running) (void)conn_.set_read_deadline(kLongAgo);
+    if (running) set_read_deadline(kLongAgo);
     watcher_done_.recv();
     watcher_done_ = Chan<std::monostate>::nil();
-    (void)conn_.set_read_deadline(time::TimePoint{});
+    set_read_deadline(time::TimePoint{});
   }
 }
 
@@ -325,7 +399,7 @@ void Connection::log_panic(const std::exception_ptr& e) {
   } catch (...) {
     value = "unknown exception";
   }
-  std::string line = "http: panic serving " + conn_.remote_addr().string() + ": " + value + "\n" + stack;
+  std::string line = "http: panic serving " + remote_addr_ + ": " + value + "\n" + stack;
   log_error(config_, line);
 }
 
@@ -344,13 +418,13 @@ void Connection::handle(Request& req, Response& w) {
 bool Connection::serve_one() {
   if (!reader_.has_buffered()) {
     // Waiting for the next request: idle (Go's StateIdle), with the idle timeout.
-    server_.set_state(this, ConnState::kIdle);
+    set_state(ConnState::kIdle);
     time::Duration idle = config_.idle_timeout > time::Duration::zero() ? config_.idle_timeout
                                                                          : config_.read_timeout;
-    (void)conn_.set_read_deadline(after(idle));
+    set_read_deadline(after(idle));
     awaiting_first_byte_ = true;
   } else {
-    server_.set_state(this, ConnState::kActive);
+    set_state(ConnState::kActive);
   }
   if (server_.shutting_down()) return false;
   auto [head, err] = reader_.read_head();
@@ -378,11 +452,11 @@ bool Connection::serve_one() {
   // The request is in: the body has what is left of read_timeout; the response has
   // write_timeout (Go sets both here).
   if (config_.read_timeout > time::Duration::zero()) {
-    (void)conn_.set_read_deadline(time::now() + config_.read_timeout);
+    set_read_deadline(time::now() + config_.read_timeout);
   } else {
-    (void)conn_.set_read_deadline(time::TimePoint{});
+    set_read_deadline(time::TimePoint{});
   }
-  (void)conn_.set_write_deadline(after(config_.write_timeout));
+  set_write_deadline(after(config_.write_timeout));
 
   const time::TimePoint started = time::now();
   Request req;
@@ -394,7 +468,9 @@ bool Connection::serve_one() {
     return false;
   }
   req.url = std::move(url);
-  req.proto = "HTTP/" + std::to_string(head.proto_major) + "." + std::to_string(head.proto_minor);
+  req.proto = head.proto_minor == 1 && head.proto_major == 1
+                  ? "HTTP/1.1"
+                  : "HTTP/" + std::to_string(head.proto_major) + "." + std::to_string(head.proto_minor);
   req.proto_major = head.proto_major;
   req.proto_minor = head.proto_minor;
   req.header = std::move(head.header);
@@ -408,28 +484,28 @@ bool Connection::serve_one() {
   req.content_length = head.chunked ? -1 : std::max<std::int64_t>(head.content_length, 0);
   if (head.chunked) req.transfer_encoding = {"chunked"};
   req.close = !head.keep_alive;
-  req.remote_addr = conn_.remote_addr().string();
+  req.remote_addr = remote_addr_;
   expect_continue_ = head.expect_continue && req.proto_minor >= 1;
 
   auto body = std::make_shared<RequestBody>(this);
   req.body = Body(body);
-  auto [ctx, cancel] = context::with_cancel(server_.base_context());
+  auto [ctx, cancel] = context::detail::with_cancel_on_first_use(conn_ctx_,
+                                                                  [this] { context_observed(); });
   cancel_request_ = cancel;
-  req = req.with_context(ctx);
+  req.ctx_ = std::move(ctx);
 
   Response w(*this, req);
   response_ = &w;
   if (req.close || !server_.keep_alives() || server_.shutting_down()) w.close_after_reply();
-  // Nothing more to read for this request: watch for the client going away meanwhile.
-  if (reader_.body_done()) start_watcher();
+  if (reader_.body_done()) body_done();
   bool panicked = false;
   try {
     handle(req, w);
   } catch (...) {
     panicked = true;
   }
-  stop_watcher();
   cancel();  // Go cancels the request's context when the handler returns
+  stop_watcher();
   body->detach();
   response_ = nullptr;
   if (panicked) return false;
@@ -449,8 +525,13 @@ bool Connection::serve_one() {
 }
 
 void Connection::serve() {
+  // Requests register with their connection's context, not with the server's, so they do not
+  // all take the server context's lock (Go derives them the same way).
+  auto [ctx, cancel] = context::with_cancel(server_.base_context());
+  conn_ctx_ = std::move(ctx);
   while (serve_one()) {
   }
+  cancel();
   (void)conn_.close();
 }
 
@@ -508,42 +589,83 @@ void Response::flush() {
   if (!head_sent_) (void)send_head(false);
 }
 
+void append_decimal(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
 // Sends the status line and headers. `final`: the handler is done, so a buffered body has a
 // known length; otherwise the length is unknown unless declared, and the body is chunked
-// (HTTP/1.1) or delimited by closing the connection (HTTP/1.0).
+// (HTTP/1.1) or delimited by closing the connection (HTTP/1.0). What the server adds (Date,
+// Content-Length, a sniffed Content-Type, Connection, Transfer-Encoding) goes on the wire
+// after the handler's headers and is not added to header(), as Go's extraHeader.
 error Response::send_head(bool final, std::string_view first) {
   head_sent_ = true;
-  Header& h = header_;
-  bool has_body = body_allowed(status_);
-  if (has_body && !h.has("Content-Type") && !h.has("Transfer-Encoding") && written_ > 0) {
-    h.set("Content-Type", std::string(detect_content_type(buffer_.empty() ? first : buffer_)));
+  const Header& h = header_;
+  const bool has_body = body_allowed(status_);
+  const bool head = req_.method == "HEAD";
+  const bool handler_te = h.has("Transfer-Encoding");
+  std::string_view content_type;
+  if (has_body && written_ > 0 && !handler_te && !h.has("Content-Type")) {
+    content_type = detect_content_type(buffer_.empty() ? first : buffer_);
   }
-  if (!h.has("Date")) h.set("Date", http_date());
-  bool head = req_.method == "HEAD";
+  std::int64_t content_length = -1;
+  std::string_view transfer_encoding;
   if (has_body && declared_length_ < 0) {
-    if (final && !h.has("Transfer-Encoding") && (!head || written_ > 0)) {
-      h.set("Content-Length", std::to_string(written_));
+    if (final && !handler_te && (!head || written_ > 0)) {
+      content_length = written_;
     } else if (!final && req_.proto_minor >= 1 && !head) {
       chunked_ = true;
-      h.set("Transfer-Encoding", "chunked");
+      transfer_encoding = "chunked";
     } else if (!final && !head) {
       close_after_ = true;  // HTTP/1.0: the end of the body is the end of the connection
     }
   }
-  if (!has_body) {
-    h.del("Content-Length");
-    h.del("Transfer-Encoding");
-  }
+  std::string_view connection;
   if (close_after_) {
-    h.set("Connection", "close");
+    connection = "close";
   } else if (req_.proto_minor == 0) {
-    h.set("Connection", "keep-alive");
+    connection = "keep-alive";
   }
-  std::string out = "HTTP/1.1 " + std::to_string(status_) + " ";
-  std::string_view text = status_text(status_);
-  out += text.empty() ? "status code " + std::to_string(status_) : std::string(text);
+  std::string_view excluded[4];
+  std::size_t n_excluded = 0;
+  if (!has_body) {
+    excluded[n_excluded++] = "Content-Length";
+    excluded[n_excluded++] = "Transfer-Encoding";
+  } else if (chunked_) {
+    excluded[n_excluded++] = "Transfer-Encoding";
+  }
+  if (!connection.empty()) excluded[n_excluded++] = "Connection";
+
+  std::string out;
+  out.reserve(160 + (head ? 0 : buffer_.size()));
+  out += "HTTP/1.1 ";
+  append_decimal(out, status_);
+  out += ' ';
+  if (std::string_view text = status_text(status_); !text.empty()) {
+    out += text;
+  } else {
+    out += "status code ";
+    append_decimal(out, status_);
+  }
   out += "\r\n";
-  h.write(out);
+  h.write_subset(out, {excluded, n_excluded});
+  auto line = [&out](std::string_view key, std::string_view value) {
+    out += key;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  };
+  if (!h.has("Date")) line("Date", http_date());
+  if (content_length >= 0) {
+    out += "Content-Length: ";
+    append_decimal(out, content_length);
+    out += "\r\n";
+  }
+  if (!content_type.empty()) line("Content-Type", content_type);
+  if (!connection.empty()) line("Connection", connection);
+  if (!transfer_encoding.empty()) line("Transfer-Encoding", transfer_encoding);
   out += "\r\n";
   if (!buffer_.empty() && !head) {
     if (chunked_) {
@@ -596,11 +718,6 @@ ServerState::ServerState() {
 bool ServerState::shutting_down() const { return shutting_down_.load(std::memory_order_acquire); }
 bool ServerState::keep_alives() const { return keep_alives_.load(std::memory_order_acquire); }
 
-void ServerState::set_state(Connection* c, ConnState s) {
-  std::lock_guard lk(mu_);
-  if (auto it = conns_.find(c); it != conns_.end()) it->second = s;
-}
-
 bool ServerState::track_listener(const net::Listener& ln) {
   std::lock_guard lk(mu_);
   if (shutting_down()) return false;
@@ -620,8 +737,8 @@ void ServerState::close_listeners() {
 // Closes the connections in state `which` (all if nullopt). True if none is left.
 bool ServerState::close_conns(bool idle_only) {
   std::lock_guard lk(mu_);
-  for (auto& [c, s] : conns_) {
-    if (!idle_only || s == ConnState::kIdle || s == ConnState::kNew) {
+  for (Connection* c : conns_) {
+    if (ConnState s = c->state(); !idle_only || s == ConnState::kIdle || s == ConnState::kNew) {
       (void)c->conn().close();  // its goroutine sees the error and leaves
     }
   }
@@ -655,7 +772,7 @@ error ServerState::serve(Server& config, net::Listener ln) {
     auto conn = std::make_shared<Connection>(*this, config, std::move(c));
     {
       std::lock_guard lk(mu_);
-      conns_.emplace(conn.get(), ConnState::kNew);
+      conns_.insert(conn.get());
     }
     gocxx::go([this, conn] {
       conn->serve();

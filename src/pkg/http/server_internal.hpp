@@ -4,7 +4,7 @@
 
 #include <atomic>
 #include <functional>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "gocxx/http.hpp"
@@ -28,7 +28,6 @@ class ServerState {
 
   bool shutting_down() const;
   bool keep_alives() const;
-  void set_state(Connection* c, ConnState s);
   // Cancelled by close(), or when shutdown gives up waiting: every request's context derives
   // from it.
   const context::Context& base_context() const { return base_ctx_; }
@@ -40,7 +39,7 @@ class ServerState {
 
   gocxx::sync::Mutex mu_;  // listeners_, conns_, on_shutdown_
   std::vector<net::Listener> listeners_;
-  std::unordered_map<Connection*, ConnState> conns_;
+  std::unordered_set<Connection*> conns_;  // each keeps its own ConnState
   std::vector<std::function<void()>> on_shutdown_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> keep_alives_{true};

@@ -1,7 +1,6 @@
 // Go's http.DetectContentType (net/http/sniff.go, the WHATWG MIME sniffing algorithm): the
 // server sets Content-Type from the first 512 bytes of a response when the handler did not.
 #include <array>
-#include <cctype>
 #include <string_view>
 
 #include "gocxx/http.hpp"
@@ -21,13 +20,13 @@ std::string_view skip_ws(std::string_view d) {
   return d.substr(i);
 }
 
-// An HTML tag at the start (after white space), case-insensitive, followed by ' ' or '>'.
-bool html_tag(std::string_view data, std::string_view tag) {
-  std::string_view d = skip_ws(data);
+// An HTML tag at the start of d (white space already skipped), case-insensitive, followed by
+// ' ' or '>'. The tags are written in upper case.
+bool html_tag(std::string_view d, std::string_view tag) {
   if (d.size() < tag.size() + 1) return false;
   for (std::size_t i = 0; i < tag.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(d[i]);
-    if (std::isalpha(static_cast<unsigned char>(tag[i]))) c = static_cast<unsigned char>(std::toupper(c));
+    if (c >= 'a' && c <= 'z') c = static_cast<unsigned char>(c - ('a' - 'A'));
     if (c != static_cast<unsigned char>(tag[i])) return false;
   }
   return is_tag_end(static_cast<unsigned char>(d[tag.size()]));
@@ -75,10 +74,13 @@ std::string_view detect_content_type(std::string_view data) {
   static constexpr std::array<std::string_view, 17> kHtmlTags = {
       "<!DOCTYPE HTML", "<HTML", "<HEAD", "<SCRIPT", "<IFRAME", "<H1", "<DIV", "<FONT", "<TABLE",
       "<A", "<STYLE", "<TITLE", "<B", "<BODY", "<BR", "<P", "<!--"};
-  for (std::string_view tag : kHtmlTags) {
-    if (html_tag(d, tag)) return "text/html; charset=utf-8";
+  // Every signature is checked in Go's order, but most can be ruled out by their first byte.
+  if (std::string_view t = skip_ws(d); !t.empty() && t[0] == '<') {
+    for (std::string_view tag : kHtmlTags) {
+      if (html_tag(t, tag)) return "text/html; charset=utf-8";
+    }
+    if (starts(t, "<?xml")) return "text/xml; charset=utf-8";
   }
-  if (starts(skip_ws(d), "<?xml")) return "text/xml; charset=utf-8";
   using namespace std::string_view_literals;
   static constexpr Exact kExact[] = {
       {"%PDF-", "application/pdf"},
@@ -109,7 +111,7 @@ std::string_view detect_content_type(std::string_view data) {
       {"\x00\x61\x73\x6D"sv, "application/wasm"},
   };
   for (const Exact& e : kExact) {
-    if (starts(d, e.prefix)) return e.type;
+    if (!d.empty() && d[0] == e.prefix[0] && starts(d, e.prefix)) return e.type;
   }
   if (riff(d, "WEBPVP")) return "image/webp";
   if (d.size() >= 12 && starts(d, "FORM") && d.substr(8, 4) == "AIFF") return "audio/aiff";

@@ -155,8 +155,9 @@ error NetFD::poll_error(gocxx::detail::PollError e) {
 // something other than EINTR or EAGAIN; after EAGAIN it waits on the poller, which may report
 // close or a deadline instead.
 template <class Syscall>
-Result<ssize_t> NetFD::io(int mode, const char* name, Syscall syscall) {
-  if (auto e = rt::pd_prepare(pd_, mode); e != rt::PollError::kNone) return {-1, poll_error(e)};
+Result<ssize_t> NetFD::io(int mode, const char* name, Syscall syscall, bool wait_first) {
+  auto e = wait_first ? rt::pd_wait(pd_, mode) : rt::pd_prepare(pd_, mode);
+  if (e != rt::PollError::kNone) return {-1, poll_error(e)};
   for (;;) {
     ssize_t r = syscall();
     if (r >= 0) return {r, nullptr};
@@ -170,7 +171,16 @@ Result<std::size_t> NetFD::read(std::span<char> buf) {
   Call call(this, &read_mu_);
   if (!call) return {0, err_closed};
   if (buf.empty()) return {0, nullptr};
-  auto [r, err] = io(rt::kPollRead, "read", [&] { return ::read(fd_, buf.data(), buf.size()); });
+  // A stream read that returned less than it asked for emptied the socket (TCP and Unix stream
+  // sockets copy all that is queued), so this one would fail with EAGAIN: it waits for the
+  // next edge first and saves a system call per request/response exchange (Go makes the
+  // call). Not once the peer hung up: its FIN may have gone with the last bytes, and no edge
+  // follows it.
+  bool wait_first = drained_.load(std::memory_order_relaxed) && !rt::pd_hung_up(pd_);
+  auto [r, err] = io(rt::kPollRead, "read", [&] { return ::read(fd_, buf.data(), buf.size()); },
+                     wait_first);
+  drained_.store(socktype_ == SOCK_STREAM && r > 0 && static_cast<std::size_t>(r) < buf.size(),
+                 std::memory_order_relaxed);
   if (err) return {0, err};
   // A stream's zero-byte read is the peer's EOF; a datagram may be empty.
   if (r == 0 && socktype_ == SOCK_STREAM) return {0, io::eof};
@@ -264,6 +274,7 @@ error NetFD::connect(const sockaddr* to, socklen_t len) {
 error NetFD::shutdown(int how) {
   Call call(this, nullptr);
   if (!call) return err_closed;
+  if (how != SHUT_WR) drained_.store(false, std::memory_order_relaxed);  // reads end at once now
   return ::shutdown(fd_, how) == 0 ? nullptr : os::syscall_error("shutdown", errno);
 }
 

@@ -72,7 +72,7 @@ class NetFD {
   void decref();
   void destroy();
   template <class Syscall>
-  Result<ssize_t> io(int mode, const char* name, Syscall syscall);
+  Result<ssize_t> io(int mode, const char* name, Syscall syscall, bool wait_first = false);
   static error poll_error(gocxx::detail::PollError e);
 
   int fd_;
@@ -85,6 +85,9 @@ class NetFD {
   static constexpr std::uint64_t kClosedBit = std::uint64_t(1) << 63;
   std::atomic<std::uint64_t> refs_{1};  // calls in progress + 1 while open; kClosedBit
   gocxx::sync::Mutex read_mu_;
+  // The last stream read returned less than asked: see NetFD::read. Written under read_mu_;
+  // cleared by close_read from any goroutine.
+  std::atomic<bool> drained_{false};
   gocxx::sync::Mutex write_mu_;
   gocxx::detail::Sema closed_;          // released when the fd is closed
 };
