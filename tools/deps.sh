@@ -11,6 +11,7 @@ GOCXX_DEPS_DEMO=(cmake ninja-build g++ pkg-config
                  libdw-dev             # libdw: symbolized stacks
                  zlib1g-dev            # ZLIB: gzip for the pprof goroutine profile
                  libhttp-parser-dev    # http-parser: gocxx::http's HTTP/1.x parser
+                 nlohmann-json3-dev    # nlohmann/json (header-only): the trace report's SAX parser
                  golang-go)            # `go tool pprof`: the demo and tests read the profile back
 # The tests and benchmarks (tests/CMakeLists.txt, bench/CMakeLists.txt).
 GOCXX_DEPS_TEST=(libgtest-dev libgmock-dev  # GTest::gtest, GTest::gmock (Debian splits them)

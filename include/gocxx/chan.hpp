@@ -24,6 +24,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "gocxx/detail/chaos.hpp"
+
 namespace gocxx {
 
 namespace detail {
@@ -381,6 +383,7 @@ int select(Cases&&... cases) {
   (collect(cases), ...);
 
   bool received = false;
+  detail::chaos_point();  // here, not in detail::select: the timer queue calls that locked
   int chosen = detail::select(raw.data(), kCases, kDefaults == 0, &received);
   int chosen_position = chosen < 0 ? default_position : position[chosen];
   arg = 0;

@@ -442,9 +442,10 @@ namespace gocxx::debug {
 // /debug/pprof/ (index), /debug/pprof/goroutine?debug=0|1|2 (0: the gzipped profile that
 // `go tool pprof http://host/debug/pprof/goroutine` reads), /debug/pprof/cmdline,
 // /debug/pprof/trace?seconds=N (N <= 60, one at a time; Chrome Trace Event JSON, not Go's
-// binary format), /debug/gocxx/leaks (the leak check's table and the watchdog's state) and
-// /metrics (Prometheus text format: gocxx::metrics' default registry with the runtime's own
-// metrics). These expose every goroutine's stack: register them on a loopback or protected
+// binary format), /debug/gocxx/leaks (the leak check's table and the watchdog's state),
+// /debug/gocxx/flightrecorder (the flight recorder's window, gocxx/trace.hpp) and /metrics
+// (Prometheus text format: gocxx::metrics' default registry with the runtime's own metrics).
+// These expose every goroutine's stack: register them on a loopback or protected
 // server only. docs/diagnostics.md documents each.
 void register_handlers(http::ServeMux& mux);
 

@@ -31,6 +31,9 @@
 // Deadlines are absolute times on gocxx::time's clock (time::now() + 5s); TimePoint{} means no
 // deadline. A deadline applies to every call until it is changed, a deadline in the past fails
 // calls at once, and changing it while a call waits takes effect for that call (Go's rules).
+//
+// Fault injection for tests and pressure runs (latency, jitter, bandwidth, slicing, resets,
+// connections that stop answering, failing accepts and dials): Faults, below, or GOCXX_FAULTS.
 #pragma once
 
 #include <netinet/in.h>
@@ -38,7 +41,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <span>
 #include <string>
@@ -153,6 +158,7 @@ std::string join_host_port(std::string_view host, std::string_view port);
 namespace detail {
 class NetFD;
 }
+struct Faults;
 
 // A stream connection (Go's net.Conn): TCP or Unix, or a connected UDP socket.
 class Conn {
@@ -212,6 +218,10 @@ class Listener {
   Addr addr() const;
   error set_deadline(time::TimePoint t);  // for accept (Go's TCPListener.SetDeadline)
   int fd() const;
+  // Connections accepted from now on get these faults instead of the process-wide default
+  // (Faults{} turns faults off for this listener); accept_fail applies to accept() itself.
+  // Throws std::invalid_argument as Faults::validate does.
+  void set_faults(const Faults& f);
 
  private:
   std::shared_ptr<detail::NetFD> fd_;
@@ -264,6 +274,94 @@ class PacketConn {
 // context::canceled ("operation was canceled") or os::err_deadline_exceeded.
 [[nodiscard]] Result<Conn> dial_context(const context::Context& ctx, std::string_view network,
                                         std::string_view address);
+
+// ---- fault injection -------------------------------------------------------------------------
+// Faults make stream connections (TCP, Unix) misbehave on purpose, in process, to show how a
+// program copes with a bad network: Toxiproxy's toxics without a proxy. Each field is one fault,
+// off by default; the spec syntax (Faults::parse, GOCXX_FAULTS) uses the field names:
+//
+//   net::set_faults(net::Faults::parse("latency=20ms,jitter=10%,reset=0.1%"));  // process-wide
+//   ln.set_faults(net::Faults{.latency = 5ms, .slice = 16});                     // one listener
+//   net::Dialer{.faults = net::Faults{.dial_fail = 0.5}}.dial("tcp", address);   // one dial
+//   $ GOCXX_FAULTS='latency=20ms,jitter=10%' GOCXX_FAULTS_SEED=42 ./service      // environment
+//
+// A connection takes its faults when it is made: from its listener's set_faults, else its
+// Dialer's faults, else the process-wide default (set_faults; GOCXX_FAULTS, read on first use
+// of the default: an invalid value prints a message and exits with status 2). Delays park the
+// goroutine ("IO wait") and end early at close (err_closed) or at the direction's deadline
+// (os::err_deadline_exceeded, an OpError that is_timeout), as a real slow network's would.
+// Errors are the OpErrors Go returns for the real failure. Without faults, a read or write pays
+// one predictable branch.
+//
+// Reproducible: every random choice is a function of the seed, the connection's ordinal (the
+// k-th connection its listener accepted, or made under the default, or dialed with explicit
+// faults) and the operation's index on that connection, reads and writes counted apart. The
+// same seed and the same order of connections and operations give the same faults.
+struct Faults {
+  time::Duration latency{};      // latency=20ms: a read returns data that long after it arrived
+  double jitter = 0;             // jitter=10%: each delay uniform in latency * (1 +- jitter)
+  double latency_prob = 1;       // latency_prob=50%: the fraction of reads that are delayed
+  std::uint64_t bandwidth = 0;   // bandwidth=64KiB/s: writes paced to this many bytes/s (0: off)
+  std::size_t slice = 0;         // slice=512: a write goes out as writes of at most 512 bytes
+  time::Duration slice_delay{};  // slice_delay=1ms: the pause between two slices
+  double reset = 0;              // reset=0.1%: a read or write resets the connection (RST)
+  double reset_conn = 0;         // reset_conn=5%: a new connection is reset at once
+  double timeout = 0;            // timeout=0.1%: a read or write makes it stop answering
+  double timeout_conn = 0;       // timeout_conn=5%: a new connection never answers
+  time::Duration slow_close{};   // slow_close=1s: close() first waits this long
+  double accept_fail = 0;        // accept_fail=1%: accept() fails with EMFILE (conn stays queued)
+  double dial_fail = 0;          // dial_fail=1%: a connect attempt is refused (ECONNREFUSED)
+  std::uint64_t seed = 0;        // seed=42; 0: from GOCXX_FAULTS_SEED, else random
+
+  // "latency=20ms,jitter=10%,reset=0.1%": name=value items, comma-separated, each name at most
+  // once. Durations as Go writes them (20ms, 1.5s, 100us); probabilities as 0.1% or 0.001;
+  // sizes as 512, 4KiB, 1MB (bandwidth with an optional /s). Throws std::invalid_argument
+  // naming the bad item.
+  static Faults parse(std::string_view spec);
+  std::string string() const;  // the spec: canonical order, no defaults; parse() reads it back
+  bool any() const;            // some fault is on (the seed alone is not a fault)
+  // Throws std::invalid_argument if a field is out of range (probabilities in [0, 1], no
+  // negative duration) or depends on one left off (jitter, latency_prob need latency;
+  // slice_delay needs slice).
+  void validate() const;
+  friend bool operator==(const Faults&, const Faults&) = default;
+};
+
+// Replaces the process-wide default for connections, accepts and dials from now on (throws as
+// Faults::validate). A zero seed is resolved here, so faults().seed tells the one in use.
+void set_faults(const Faults& f);
+// The process-wide default (GOCXX_FAULTS until set_faults).
+Faults faults();
+
+// One injected fault, as the observer sees it.
+enum class FaultKind {
+  latency, bandwidth, slice, reset, timeout, slow_close, accept_fail, dial_fail
+};
+const char* fault_name(FaultKind k);  // the spec name: "latency", "reset", ...
+struct FaultEvent {
+  FaultKind kind{};
+  const char* op = "";       // "read", "write", "close", "accept", "dial"; "conn": at creation
+  std::uint64_t conn = 0;    // the connection's ordinal; dial: the dial's; accept: 0
+  std::uint64_t index = 0;   // the read's (write's) index on the connection; accept: the
+                             // listener's accept count; dial: the address tried (0, 1, ...)
+  time::Duration delay{};    // latency, bandwidth, slice, slow_close: the injected delay
+  std::size_t bytes = 0;     // bandwidth, slice: the bytes written after the delay
+};
+// Calls f for every fault injected from now on (nullptr: stop), on the goroutine that ran into
+// it, after it took effect (a delay has passed, a slice is written), with that direction of the
+// connection locked: f may block it, so keep it short. For tests and tracing.
+void set_fault_observer(std::function<void(const FaultEvent&)> f);
+
+// Go's net.Dialer, with the options gocxx has. A Dialer is a value: copies dial alike.
+struct Dialer {
+  time::Duration timeout{};                     // Go's Dialer.Timeout: zero means none
+  std::optional<Faults> faults = std::nullopt;  // this dial's; nullopt: the process-wide default
+  // As net::dial and net::dial_context, with the timeout and faults above (invalid faults
+  // throw std::invalid_argument).
+  [[nodiscard]] Result<Conn> dial(std::string_view network, std::string_view address) const;
+  [[nodiscard]] Result<Conn> dial_context(const context::Context& ctx, std::string_view network,
+                                          std::string_view address) const;
+};
 
 // File-descriptor accounting (for metrics and leak alerts): sockets opened and closed through
 // gocxx::net since the process started, and the process's open descriptors (/proc/self/fd).

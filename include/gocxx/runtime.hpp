@@ -9,10 +9,12 @@
 
 #include "gocxx/defer.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <new>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -27,6 +29,23 @@ inline constexpr std::size_t kMaxStackSize = std::size_t{1} << 30;
 // may be started for each.
 inline constexpr int kMaxProcs = 1 << 16;
 
+// Scheduler chaos, to shake out ordering bugs in tests (as Go's race-detector build randomizes
+// scheduling): at every channel operation (send, receive, close, select) and lock operation
+// (sync::Mutex and RWMutex lock and unlock, WaitGroup::wait, Cond wait, signal and broadcast) a
+// goroutine may yield or sleep, as a seeded draw decides. On one P with yields only, a seed
+// replays the same interleaving. Out-of-range values make run() throw std::invalid_argument.
+//
+//   gocxx::run(main, {.procs = 1, .chaos = gocxx::ChaosOptions{.yield = 0.5, .seed = 42}});
+//   GOCXX_CHAOS='yield=50%,seed=42' ./test        # the same, from the environment
+struct ChaosOptions {
+  double yield = 0;  // probability, 0 to 1, that a point yields (Go's Gosched)
+  double delay = 0;  // probability, 0 to 1, that a point sleeps instead; yield + delay <= 1
+  // A sleep lasts from 1 ns to max_delay, uniformly. 0: 1 ms. At most 1 s.
+  std::chrono::nanoseconds max_delay{0};
+  // 0: a random seed, printed to stderr ("gocxx: chaos seed N ...") so a failure can be replayed.
+  std::uint64_t seed = 0;
+};
+
 // Settings for one gocxx::run. Zero means "the default".
 struct Options {
   // Number of Ps (Go's GOMAXPROCS), at most kMaxProcs (else run() throws
@@ -37,6 +56,9 @@ struct Options {
   // (GOCXX_STACK_SIZE overrides). Rounded up to whole pages; at most kMaxStackSize, else run()
   // throws std::invalid_argument.
   std::size_t stack_size = 0;
+  // Scheduler chaos. Unset: the GOCXX_CHAOS environment variable, else none. ChaosOptions{}
+  // turns it off whatever GOCXX_CHAOS says.
+  std::optional<ChaosOptions> chaos;
 };
 
 // Per-spawn settings: gocxx::go(gocxx::SpawnOptions{.stack_size = 4 << 20}, f).

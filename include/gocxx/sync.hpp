@@ -1,6 +1,7 @@
 // gocxx::sync — Go's package sync. Blocking parks the goroutine (or sleeps a plain thread),
 // never the P. Mutex and RWMutex meet the standard Lockable / SharedLockable requirements, so
-// std::lock_guard, std::unique_lock and std::shared_lock work with them.
+// std::lock_guard, std::unique_lock and std::shared_lock work with them. Lock, unlock and wait
+// operations are scheduler chaos points (gocxx::ChaosOptions, runtime.hpp).
 #pragma once
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <utility>
 
+#include "gocxx/detail/chaos.hpp"
 #include "gocxx/detail/sema.hpp"
 
 namespace gocxx::sync {
@@ -21,6 +23,7 @@ class Mutex {
   Mutex& operator=(const Mutex&) = delete;
 
   void lock() {
+    detail::chaos_point();
     std::int32_t expected = 0;
     if (!state_.compare_exchange_strong(expected, kLocked, std::memory_order_acquire,
                                         std::memory_order_relaxed)) {
@@ -31,6 +34,7 @@ class Mutex {
   void unlock() {
     std::int32_t now = state_.fetch_sub(kLocked, std::memory_order_release) - kLocked;
     if (now != 0) unlock_slow(now);
+    detail::chaos_point();  // after the release: a yield here lets a waiter take the lock
   }
 
  private:
@@ -116,13 +120,20 @@ class Cond {
   Cond& operator=(const Cond&) = delete;
 
   void wait() {
+    detail::chaos_point();
     std::uint32_t ticket = notify_.add();
     mutex_.unlock();
     notify_.wait(ticket);
     mutex_.lock();
   }
-  void signal() { notify_.notify_one(); }
-  void broadcast() { notify_.notify_all(); }
+  void signal() {
+    detail::chaos_point();
+    notify_.notify_one();
+  }
+  void broadcast() {
+    detail::chaos_point();
+    notify_.notify_all();
+  }
   Mutex& locker() { return mutex_; }
 
  private:

@@ -53,6 +53,9 @@ struct WatchdogStats {
   bool in_episode = false;     // a trigger holds and has been reported
   WatchdogTrigger last_trigger = WatchdogTrigger::none;
   std::string last_trigger_reason;  // "threshold: 5001 goroutines > 5000", "growth: ..."
+  // The flight recorder's window written for the latest episode (gocxx/trace.hpp), if it ran:
+  // <dir>/gocxx-leak-<pid>-<n>/trace.json; the report names it too.
+  std::string last_trace_path;
   bool running = false;
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "runtime/hooks.hpp"
 
@@ -22,8 +23,19 @@ using detail::kTraceStopBlocking;
 // Parked g is made runnable by the caller (running on M m, or a plain thread if m is null).
 [[gnu::cold]] void trace_go_unblock(const detail::G* g, const detail::M* m);
 
-// gocxx::run: starts a trace if GOCXX_TRACE names a file (an unusable path is reported on
-// stderr and the run goes on untraced); at the end of the run, stops any active trace.
+// The flight recorder's triggers (flight_recorder.cpp). Writes the window as `name` in `dir`
+// (created if missing) and returns the file's path; errors are thrown with context
+// (std::logic_error if the flight recorder is not running).
+std::string write_window_into(const std::string& dir, const std::string& name);
+// The leak watchdog's, once per episode: if the flight recorder runs, writes its window as
+// trace.json in a new directory gocxx-leak-<pid>-<episode> (in the flight recorder's dir, else
+// next to report_path, else in $TMPDIR or /tmp) and returns its path; "" if it does not run.
+std::string write_episode_window(const std::string& report_path, std::uint64_t episode);
+
+// gocxx::run: starts the flight recorder if GOCXX_FLIGHT_RECORDER names a directory and a
+// trace if GOCXX_TRACE names a file (an unusable path is reported on
+// stderr and the run goes on untraced); at the end of the run, stops any active trace and the
+// flight recorder.
 void trace_run_begin();
 void trace_run_end();
 

@@ -1,12 +1,15 @@
 // The execution trace's Chrome Trace Event JSON writer (gocxx/trace.hpp; the recorder is
 // trace_record.cpp).
 //
-// Writing (at stop). The records are merged by timestamp and cut at the first dropped event (so
-// the file is complete up to there). A first pass pairs each goroutine's start with its stop on
-// the same P into one "X" slice and each create or unblock with the goroutine's next start into
-// a flow; a second pass writes everything in timestamp order. Goroutines are named only here,
-// symbolizing each creation PC once.
+// Writing a window (a trace at stop, or a flight recorder's window): its records are merged by
+// timestamp and complete between its start and end. A first pass pairs each goroutine's start
+// with its stop on the same P into one "X" slice (when a P's first event is a stop, the slice
+// began before the window and starts at the window's start) and each create or unblock with
+// the goroutine's next start into a flow; a second pass writes
+// everything in timestamp order. Goroutines are named only here, symbolizing each creation PC
+// once: from create, start and stop records, and the goroutines alive at the window's ends.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <charconv>
 #include <cstring>
@@ -19,6 +22,7 @@
 #include "diag/goroutines.hpp"
 #include "diag/stacktrace.hpp"
 #include "diag/trace_internal.hpp"
+#include "gocxx/runtime.hpp"
 #include "runtime/scheduler.hpp"
 
 namespace gocxx::diag {
@@ -44,7 +48,7 @@ const char* why_string(Why why) {
 
 class Writer {
  public:
-  Writer(std::FILE* file, std::int64_t start_ns) : file_(file), start_ns_(start_ns) {
+  Writer(const TraceSink& sink, std::int64_t start_ns) : sink_(sink), start_ns_(start_ns) {
     buf_.reserve(kFlushAt + 4096);
   }
 
@@ -107,16 +111,14 @@ class Writer {
   }
 
   void flush() {
-    if (!buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size()) {
-      failed_ = true;
-    }
+    if (!buf_.empty() && !sink_(buf_)) failed_ = true;
     buf_.clear();
   }
   bool failed() const { return failed_; }
 
  private:
   static constexpr std::size_t kFlushAt = 1 << 20;
-  std::FILE* file_;
+  const TraceSink& sink_;
   std::int64_t start_ns_;
   std::string buf_;
   bool first_ = true;
@@ -135,33 +137,46 @@ struct Slice {
 
 class TraceBuilder {
  public:
-  TraceBuilder(Session& s, std::vector<Record> events, std::int64_t end_ns, std::uint64_t dropped)
-      : s_(s), ev_(std::move(events)), end_(end_ns), dropped_(dropped) {}
+  explicit TraceBuilder(Window& w) : w_(w), ev_(w.events), end_(w.end_ns) {}
 
-  void write(std::FILE* file, int procs) {
+  bool write(const TraceSink& sink, int procs) {
     pair_up();
     for (const Slice& sl : slices_) max_p_ = std::max(max_p_, sl.p);
     procs = std::max(procs, max_p_ + 1);
-    Writer w(file, s_.start_ns);
+    const RecorderConfig& config = w_.config;
+    Writer w(sink, w_.start_ns);
     w.raw("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"gocxx execution trace\"");
+    w.raw(",\"recorder\":").str(w_.recorder);
     w.raw(",\"clock\":\"CLOCK_MONOTONIC; ts in microseconds since start_ns\",\"start_ns\":")
-        .snum(s_.start_ns);
+        .snum(w_.start_ns);
     w.raw(",\"end_ns\":").snum(end_).raw(",\"procs\":").snum(procs);
-    w.raw(",\"max_bytes\":").num(s_.max_bytes).raw(",\"dropped_events\":").num(dropped_);
+    w.raw(",\"max_bytes\":").num(config.max_bytes);
+    w.raw(",\"keep\":\"").raw(config.ring ? "newest" : "oldest").raw("\"");
+    if (config.min_age_ns > 0) w.raw(",\"min_age_ns\":").snum(config.min_age_ns);
+    w.raw(",\"dropped_events\":").num(w_.dropped);
+    w.raw(",\"overwritten_events\":").num(w_.overwritten);
     w.raw("},\n\"traceEvents\":[\n");
     metadata(w, procs);
-    w.event('C', 0, s_.start_ns).raw(",\"name\":\"Goroutines\",\"args\":{\"count\":")
-        .snum(s_.live_at_start).raw("}}");
+    counter(w, w_.start_ns, live_at_start());
+    if (w_.overwritten > 0) {
+      w.event('i', 0, w_.start_ns).raw(",\"s\":\"g\",\"name\":");
+      w.str("trace window start: " + std::to_string(w_.overwritten) +
+            " earlier events overwritten (max_bytes" + (config.min_age_ns > 0 ? ", min_age)" : ")"))
+          .raw("}");
+    }
     for (const Slice& sl : initial_) slice(w, sl);
     for (std::size_t i = 0; i < ev_.size(); ++i) emit(w, i);
-    if (dropped_ > 0) {
+    if (w_.dropped > 0) {
       w.event('i', 0, end_).raw(",\"s\":\"g\",\"name\":");
-      w.str("trace truncated: " + std::to_string(dropped_) +
-            " events dropped (gocxx::trace::Options::max_bytes)").raw("}");
+      w.str(config.ring ? "trace has gaps: " + std::to_string(w_.dropped) +
+                              " events dropped (every chunk of max_bytes was in use)"
+                        : "trace truncated: " + std::to_string(w_.dropped) +
+                              " events dropped (gocxx::trace::Options::max_bytes)")
+          .raw("}");
     }
     w.raw("\n]}\n");
     w.flush();
-    if (w.failed()) throw std::runtime_error("gocxx::trace::stop: writing " + s_.path + " failed");
+    return !w.failed();
   }
 
  private:
@@ -185,13 +200,14 @@ class TraceBuilder {
       const Record& r = ev_[i];
       switch (r.kind) {
         case Kind::kCreate:
-          s_.known[r.g] = Known{r.a, static_cast<std::uintptr_t>(r.b)};
+          w_.known[r.g] = Known{r.a, static_cast<std::uintptr_t>(r.b)};
           pending[r.g] = i;
           break;
         case Kind::kUnblock:
           pending[r.g] = i;
           break;
         case Kind::kStart: {
+          w_.known.try_emplace(r.g, Known{r.a, static_cast<std::uintptr_t>(r.b)});
           if (r.p < 0) break;
           grow(r.p);
           seen[r.p] = true;
@@ -210,17 +226,18 @@ class TraceBuilder {
           break;
         }
         case Kind::kStop: {
+          w_.known.try_emplace(r.g, Known{r.a, static_cast<std::uintptr_t>(r.b)});
           if (r.p < 0) break;
           grow(r.p);
           if (open[r.p] != kNone) {
             close(open[r.p], r.ts, slices_[open[r.p]].g == r.g ? r.why : Why::kUnknown,
                   r.reason);
             open[r.p] = kNone;
-          } else if (!seen[r.p]) {  // it was running when the trace started
+          } else if (!seen[r.p]) {  // it was running when the window started
             Slice sl;
             sl.g = r.g;
             sl.p = r.p;
-            sl.start = s_.start_ns;
+            sl.start = w_.start_ns;
             sl.end = r.ts;
             sl.why = r.why;
             sl.reason = r.reason;
@@ -247,7 +264,7 @@ class TraceBuilder {
     auto [it, fresh] = names_.try_emplace(id);
     if (!fresh) return it->second;
     std::string n = "G" + std::to_string(id);
-    if (auto k = s_.known.find(id); k != s_.known.end()) {
+    if (auto k = w_.known.find(id); k != w_.known.end()) {
       auto [c, new_pc] = creators_.try_emplace(k->second.create_pc);
       if (new_pc) c->second = creator_frame(k->second.create_pc).function;
       if (!c->second.empty()) {
@@ -294,8 +311,8 @@ class TraceBuilder {
     }
   }
 
-  void counter(Writer& w, std::int64_t ts, std::uint32_t live) {
-    w.event('C', 0, ts).raw(",\"name\":\"Goroutines\",\"args\":{\"count\":").num(live).raw("}}");
+  void counter(Writer& w, std::int64_t ts, std::int64_t live) {
+    w.event('C', 0, ts).raw(",\"name\":\"Goroutines\",\"args\":{\"count\":").snum(live).raw("}}");
   }
 
   // Pass 2: the events of record i.
@@ -338,11 +355,21 @@ class TraceBuilder {
     w.raw("\",\"id\":").num(flow_of_[i]).raw("}");
   }
 
+  // Goroutines alive at the window's start: given, or one less than after its first create
+  // (one more than after its first exit), or, if none happened, as many as now.
+  std::int64_t live_at_start() const {
+    if (w_.live_at_start >= 0) return w_.live_at_start;
+    for (const Record& r : ev_) {
+      if (r.kind == Kind::kCreate) return std::max<std::int64_t>(r.live, 1) - 1;
+      if (r.kind == Kind::kStop && r.why == Why::kExit) return std::int64_t{r.live} + 1;
+    }
+    return detail::current_runtime() ? gocxx::num_goroutine() : 0;
+  }
+
   static constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
-  Session& s_;
-  std::vector<Record> ev_;
+  Window& w_;
+  const std::vector<Record>& ev_;
   std::int64_t end_;
-  std::uint64_t dropped_;
   std::vector<Slice> slices_;
   std::vector<Slice> initial_;         // running when the trace started
   std::vector<std::size_t> slice_of_;  // start record -> its slice
@@ -355,9 +382,23 @@ class TraceBuilder {
 
 }  // namespace
 
-void write_trace_json(Session& s, std::vector<Record> events, std::int64_t end_ns,
-                      std::uint64_t dropped, std::FILE* file, int procs) {
-  TraceBuilder(s, std::move(events), end_ns, dropped).write(file, procs);
+bool write_trace_json(Window& w, const TraceSink& sink) {
+  return TraceBuilder(w).write(sink, detail::current_runtime() ? gocxx::procs() : 0);
+}
+
+void write_window_to_file(Window& w, std::FILE* file, const std::string& path, const char* caller) {
+  bool ok = write_trace_json(w, [file](std::string_view data) {
+    return std::fwrite(data.data(), 1, data.size(), file) == data.size();
+  });
+  int err = ok ? 0 : errno;
+  if (std::fclose(file) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    throw std::runtime_error(std::string(caller) + ": writing " + path + " failed: " +
+                             std::strerror(err));
+  }
 }
 
 }  // namespace gocxx::diag

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -24,8 +25,10 @@
 
 #include <unistd.h>
 
+#include "diag/trace.hpp"
 #include "diag/watchdog.hpp"
 #include "gocxx/debug.hpp"
+#include "gocxx/report.hpp"
 #include "gocxx/runtime.hpp"
 #include "gocxx/watchdog.hpp"
 #include "runtime/futex.hpp"
@@ -146,6 +149,14 @@ void emit(const std::string& path, const std::string& text) {
   std::fflush(stderr);
 }
 
+// Writes text to a new file; throws std::runtime_error naming the path.
+void write_file(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (f) ok = std::fclose(f) == 0 && ok;
+  if (!ok) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+}
+
 // ---- the sampling thread ---------------------------------------------------------------------
 
 class Monitor {
@@ -254,6 +265,16 @@ class Monitor {
   }
 
   void write_report(int n, const std::string& reason) {
+    // The flight recorder's window first: it ends where the episode began, before this
+    // report's own work.
+    std::string window;
+    try {
+      window = diag::write_episode_window(o_.report_path, g_reports_total.load() + 1);
+      std::lock_guard lk(s_.lock);
+      s_.stats.last_trace_path = window;
+    } catch (const std::exception& e) {
+      window = std::string("not written: ") + e.what();
+    }
     std::vector<Goroutine> all = goroutines();
     std::vector<Goroutine> live;
     std::size_t abandoned = 0;
@@ -292,6 +313,7 @@ class Monitor {
     out << "==== gocxx leak watchdog report " << reports_ << " at " << utc_now() << " (pid "
         << ::getpid() << ") ====\n";
     out << "trigger: " << reason << "\n";
+    if (!window.empty()) out << "flight recorder window: " << window << "\n";
     out << "goroutines: " << n << " (peak " << peak << "); threshold ";
     if (o_.threshold > 0) out << o_.threshold; else out << "off";
     out << "; growth limit ";
@@ -316,7 +338,34 @@ class Monitor {
     write_goroutines(out, 1, live);
     out << "==== end of gocxx leak watchdog report " << reports_ << " ====\n";
     emit(o_.report_path, out.str());
+    if (!window.empty() && window.rfind("not written", 0) != 0) write_episode_dir(window, out.str(), live);
     previous_ = std::move(sites);
+  }
+
+  // The episode's directory (where the flight recorder put trace.json) gets the rest of the
+  // seed's leak analysis: this report, the full dump, and report.md / report.html, which
+  // analyse both. Failures are reported and the watchdog goes on.
+  void write_episode_dir(const std::string& trace_path, const std::string& watchdog_report,
+                         const std::vector<Goroutine>& live) {
+    std::string dir = std::filesystem::path(trace_path).parent_path().string();
+    try {
+      std::ostringstream dump;
+      write_goroutines(dump, 2, live);
+      write_file(dir + "/watchdog.txt", watchdog_report);
+      write_file(dir + "/goroutines.txt", dump.str());
+      report::Document doc("gocxx leak episode " + std::to_string(reports_) + " (pid " +
+                           std::to_string(::getpid()) + ")");
+      doc.paragraph("The leak watchdog's trigger, then the goroutine dump's analysis (goroutines.txt) "
+                    "and the flight recorder's window (trace.json). watchdog.txt has the "
+                    "watchdog's own report.");
+      doc.code(watchdog_report.substr(0, watchdog_report.find("\n\n")));
+      report::add_leak_analysis(doc, report::analyze_dump(dump.str()), o_.top_sites);
+      report::add_trace_analysis(doc, report::analyze_trace(trace_path), o_.top_sites);
+      doc.write(dir);
+    } catch (const std::exception& e) {
+      emit(o_.report_path, std::string("gocxx leak watchdog: episode report in ") + dir +
+                               " not complete: " + e.what() + "\n");
+    }
   }
 
   LeakWatchdog::State& s_;

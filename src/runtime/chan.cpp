@@ -2,6 +2,7 @@
 #include <new>
 
 #include "chan_core.hpp"
+#include "gocxx/detail/chaos.hpp"
 #include "scheduler.hpp"
 
 namespace gocxx::detail {
@@ -57,6 +58,7 @@ bool wait_for_partner(ChanCore* c, WaitList& q, void* elem, WaitReason reason) {
 }  // namespace
 
 void chan_send(ChanCore* c, void* src) {
+  chaos_point();  // at entry: no lock held yet
   if (!c) block_forever(WaitReason::kChanSendNilChan);
   c->lock.lock();
   if (c->closed) {
@@ -82,6 +84,7 @@ void chan_send(ChanCore* c, void* src) {
 }
 
 bool chan_recv(ChanCore* c, void* dst) {
+  chaos_point();
   if (!c) block_forever(WaitReason::kChanReceiveNilChan);
   c->lock.lock();
   std::size_t count = c->count.load(std::memory_order_relaxed);
@@ -105,6 +108,7 @@ bool chan_recv(ChanCore* c, void* dst) {
 }
 
 void chan_close(ChanCore* c) {
+  chaos_point();
   if (!c) throw_panic("close of nil channel");
   c->lock.lock();
   if (c->closed) {

@@ -56,6 +56,11 @@ struct alignas(16) G {
   std::uint64_t generation = 0;        // which gocxx::run owns it (stale wake-ups are dropped)
   DeferFrame* defer_top = nullptr;     // innermost func()/deferred-call frame (recover())
   EhState eh;                          // its caught exceptions while switched out
+  // Scheduler chaos (chaos.cpp): the chaos points this goroutine has passed, and whose count it
+  // is, since a G is reused (the count restarts when its run or id changes).
+  std::uint64_t chaos_points = 0;
+  std::uint64_t chaos_generation = 0;
+  GoroutineId chaos_id = 0;
 };
 
 // The goroutine running on this thread, or nullptr on a plain thread or the scheduler stack.

@@ -25,6 +25,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "chaos.hpp"
 #include "futex.hpp"
 #include "gocxx/defer.hpp"
 #include "gpool.hpp"
@@ -885,6 +886,7 @@ int run_main(void* closure, const ClosureOps& ops, const Options& options) {
     throw std::invalid_argument(
         "gocxx::run: Options::stack_size exceeds gocxx::kMaxStackSize (1 GiB)");
   }
+  ChaosRun chaos(options.chaos);  // checks Options::chaos or GOCXX_CHAOS; off when run() ends
   InternalThread waiting_in_run;
   auto* rt = new Runtime;
   rt->generation = g_generation.fetch_add(1) + 1;
@@ -910,6 +912,7 @@ int run_main(void* closure, const ClosureOps& ops, const Options& options) {
     throw std::logic_error("gocxx::run: a run is already active in this process");
   }
   hooks().run_begin();  // GOCXX_TRACE
+  chaos.start();
 
   G* main_g = make_goroutine(rt, nullptr, closure, ops, rt->stack_size,
                              reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)));

@@ -82,6 +82,7 @@ bool surely_not_ready(const SelectCase& sc) {
   return c->nothing_to_receive() && !c->closed.load(std::memory_order_acquire);
 }
 
+// No chaos point here (gocxx::select has it): the timer queue calls this with its lock held.
 int select(SelectCase* cases, int count, bool block, bool* received) {
   *received = false;
   if (!block && count == 1 && surely_not_ready(cases[0])) return -1;

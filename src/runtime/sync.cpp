@@ -96,6 +96,7 @@ void Mutex::unlock_slow(std::int32_t now) {
 // ---- RWMutex ------------------------------------------------------------------------------
 
 void RWMutex::lock_shared() {
+  detail::chaos_point();
   if (reader_count_.fetch_add(1, std::memory_order_acquire) + 1 < 0) {
     reader_sem_.acquire(false, WaitReason::kSyncRWMutexRLock);  // a writer is pending
   }
@@ -114,12 +115,15 @@ bool RWMutex::try_lock_shared() {
 
 void RWMutex::unlock_shared() {
   std::int32_t r = reader_count_.fetch_sub(1, std::memory_order_release) - 1;
-  if (r >= 0) return;
-  if (r + 1 == 0 || r + 1 == -kMaxReaders) detail::fatal("sync: RUnlock of unlocked RWMutex");
-  // A writer is pending; the last departing reader wakes it.
-  if (reader_wait_.fetch_sub(1, std::memory_order_acq_rel) - 1 == 0) writer_sem_.release(false);
+  if (r < 0) {
+    if (r + 1 == 0 || r + 1 == -kMaxReaders) detail::fatal("sync: RUnlock of unlocked RWMutex");
+    // A writer is pending; the last departing reader wakes it.
+    if (reader_wait_.fetch_sub(1, std::memory_order_acq_rel) - 1 == 0) writer_sem_.release(false);
+  }
+  detail::chaos_point();
 }
 
+// lock() and unlock() are chaos points through writer_ (its lock first, its unlock last).
 void RWMutex::lock() {
   writer_.lock();  // excludes other writers
   // Announce the writer: from now on new readers block.
@@ -170,6 +174,7 @@ void WaitGroup::add(int delta) {
 }
 
 void WaitGroup::wait() {
+  detail::chaos_point();
   std::uint64_t state = state_.load(std::memory_order_acquire);
   for (;;) {
     if ((state >> 32) == 0) return;

@@ -1,6 +1,7 @@
 // gocxx::debug::register_handlers: Go's net/http/pprof endpoints (the ones whose data gocxx
-// has), /debug/gocxx/leaks, and /metrics. Sensitive: they show every goroutine's stack and the
-// process's metrics; register them on a loopback or otherwise protected server only.
+// has), /debug/gocxx/leaks, /debug/gocxx/flightrecorder, and /metrics. Sensitive: they show
+// every goroutine's stack and the process's metrics; register them on a loopback or otherwise
+// protected server only.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -103,6 +104,36 @@ void trace_handler(http::ResponseWriter& w, http::Request& r) {
   (void)w.write(data);
 }
 
+// The flight recorder's window (gocxx/trace.hpp), one request at a time: each copies the ring
+// and writes up to a few hundred MB of JSON.
+gocxx::sync::Mutex g_flight_mu;
+
+void flight_recorder(http::ResponseWriter& w, http::Request&) {
+  if (!trace::flight_recorder_enabled()) {
+    http::error_reply(w,
+                      "flight recorder is not running (start it with "
+                      "GOCXX_FLIGHT_RECORDER=<dir> or gocxx::trace::start_flight_recorder)",
+                      http::status_service_unavailable);
+    return;
+  }
+  if (!g_flight_mu.try_lock()) {
+    http::error_reply(w, "a flight recorder window is being written; try again",
+                      http::status_service_unavailable);
+    return;
+  }
+  std::lock_guard lk(g_flight_mu, std::adopt_lock);
+  std::ostringstream out;
+  try {
+    gocxx::blocking([&out] { return trace::write_flight_recorder(out); });  // CPU-bound
+  } catch (const std::logic_error& e) {  // stopped meanwhile
+    http::error_reply(w, e.what(), http::status_service_unavailable);
+    return;
+  }
+  w.header().set("Content-Type", "application/json");
+  w.header().set("Content-Disposition", "attachment; filename=\"flight.json\"");
+  (void)w.write(out.str());
+}
+
 void leaks(http::ResponseWriter& w, http::Request&) {
   std::string out = "goroutines: " + std::to_string(gocxx::num_goroutine()) + "\n";
   WatchdogStats s = leak_watchdog_stats();
@@ -165,6 +196,7 @@ void register_handlers(http::ServeMux& mux) {
   mux.handle_func("/debug/pprof/cmdline", cmdline);
   mux.handle_func("/debug/pprof/trace", trace_handler);
   mux.handle_func("/debug/gocxx/leaks", leaks);
+  mux.handle_func("/debug/gocxx/flightrecorder", flight_recorder);
   mux.handle_func("/metrics", metrics_handler);
 }
 

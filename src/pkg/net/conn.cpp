@@ -130,7 +130,8 @@ Result<Conn> Listener::accept() {
   if (!fd_) return {Conn{}, invalid()};
   sockaddr_storage from{};
   socklen_t fromlen = sizeof from;
-  auto [sock, err] = fd_->accept(&from, &fromlen);
+  std::shared_ptr<detail::FaultSource> faults = fd_->accept_faults();
+  auto [sock, err] = fd_->accept(&from, &fromlen, faults.get());
   if (err) return {Conn{}, errors::make_as<OpError>("accept", fd_->net(), Addr{}, fd_->laddr(), err)};
   auto [conn, adopt_err] = NetFD::adopt(sock, fd_->net(), SOCK_STREAM);
   if (adopt_err) {
@@ -139,7 +140,13 @@ Result<Conn> Listener::accept() {
   std::string network = fd_->laddr().network();
   conn->set_addrs(network, Addr(network, reinterpret_cast<sockaddr*>(&from), fromlen));
   if (network == "tcp") detail::apply_tcp_defaults(*conn);
+  if (faults) conn->attach_faults(faults->new_conn(conn->sysfd(), network == "tcp"));
   return {Conn(std::move(conn)), nullptr};
+}
+
+void Listener::set_faults(const Faults& f) {
+  auto source = std::make_shared<detail::FaultSource>(f);  // validates, even for a nil Listener
+  if (fd_) fd_->set_listener_faults(std::move(source));
 }
 
 error Listener::close() {

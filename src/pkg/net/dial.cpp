@@ -150,10 +150,20 @@ error connect_one(NetFD& fd, const std::shared_ptr<NetFD>& keep, const Addr& add
   return err;
 }
 
+// Go's Dialer.deadline: a zero timeout means none; a negative one has already passed.
+time::TimePoint dial_deadline(time::Duration timeout) {
+  return timeout == time::Duration::zero() ? time::TimePoint{} : time::now() + timeout;
+}
+
+// `faults`: a Dialer's own (nullptr: the process-wide default). Stream networks only.
 Result<Conn> dial_impl(std::string_view network, std::string_view address, time::TimePoint deadline,
-                       const context::Context* ctx) {
+                       const context::Context* ctx, const Faults* faults) {
   auto [nw, err] = detail::parse_network(network);
   if (err) return {Conn{}, op_error("dial", std::string(network), Addr{}, Addr{}, err)};
+  std::shared_ptr<detail::FaultSource> source;
+  if (nw.stream()) source = faults ? detail::dial_source(*faults) : detail::default_source();
+  if (source && !source->active()) source = nullptr;
+  std::uint64_t dial = source ? source->next_dial() : 0;
   if (ctx) {
     if (error done = ctx->err()) {
       return {Conn{}, op_error("dial", nw.name, Addr{}, Addr{}, map_context_error(done))};
@@ -172,6 +182,13 @@ Result<Conn> dial_impl(std::string_view network, std::string_view address, time:
       if (!first) first = op_error("dial", nw.name, Addr{}, addr, os::err_deadline_exceeded);
       break;
     }
+    if (source && source->fail_dial(dial, i)) {
+      detail::observe({.kind = FaultKind::dial_fail, .op = "dial", .conn = dial, .index = i});
+      if (!first) {
+        first = op_error("dial", nw.name, Addr{}, addr, os::syscall_error("connect", ECONNREFUSED));
+      }
+      continue;
+    }
     auto [fd, sock_err] = open_socket(nw, addr, false);
     error cause = sock_err;
     if (!cause) {
@@ -183,6 +200,7 @@ Result<Conn> dial_impl(std::string_view network, std::string_view address, time:
           cause = os::syscall_error("connect", EADDRNOTAVAIL);
         } else {
           if (is_tcp(nw)) detail::apply_tcp_defaults(*fd);
+          if (source) fd->attach_faults(source->new_conn(fd->sysfd(), is_tcp(nw)));
           return {Conn(fd), nullptr};
         }
       }
@@ -228,21 +246,27 @@ Result<PacketConn> listen_packet(std::string_view network, std::string_view addr
 }
 
 Result<Conn> dial(std::string_view network, std::string_view address) {
-  return dial_impl(network, address, time::TimePoint{}, nullptr);
+  return dial_impl(network, address, time::TimePoint{}, nullptr, nullptr);
 }
 
 Result<Conn> dial_timeout(std::string_view network, std::string_view address,
                           time::Duration timeout) {
-  // Go's Dialer.Timeout: zero means none; a negative one has already passed.
-  return dial_impl(network, address,
-                   timeout == time::Duration::zero() ? time::TimePoint{} : time::now() + timeout,
-                   nullptr);
+  return Dialer{.timeout = timeout}.dial(network, address);
 }
 
 Result<Conn> dial_context(const context::Context& ctx, std::string_view network,
                           std::string_view address) {
+  return Dialer{}.dial_context(ctx, network, address);
+}
+
+Result<Conn> Dialer::dial(std::string_view network, std::string_view address) const {
+  return dial_impl(network, address, dial_deadline(timeout), nullptr, faults ? &*faults : nullptr);
+}
+
+Result<Conn> Dialer::dial_context(const context::Context& ctx, std::string_view network,
+                                  std::string_view address) const {
   if (!ctx) gocxx::panic("nil context");
-  return dial_impl(network, address, time::TimePoint{}, &ctx);
+  return dial_impl(network, address, dial_deadline(timeout), &ctx, faults ? &*faults : nullptr);
 }
 
 }  // namespace gocxx::net

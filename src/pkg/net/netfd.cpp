@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include <cerrno>
 #include <mutex>
 
@@ -132,10 +134,12 @@ void NetFD::destroy() {
 }
 
 error NetFD::close() {
+  if (faults_ && !(refs_.load(std::memory_order_relaxed) & kClosedBit)) faults_->slow_close();
   std::uint64_t s = refs_.load(std::memory_order_relaxed);
   do {
     if (s & kClosedBit) return err_closed;
   } while (!refs_.compare_exchange_weak(s, s | kClosedBit, std::memory_order_acq_rel));
+  if (faults_) faults_->closing();  // waits inside faults end as the poller's do
   rt::pd_evict(pd_);  // blocked calls wake and fail with err_closed
   decref();           // the open reference
   closed_.acquire(false, gocxx::detail::WaitReason::kSemacquire);
@@ -153,9 +157,11 @@ error NetFD::poll_error(gocxx::detail::PollError e) {
 
 // Runs `syscall` (a call returning >= 0, or -1 with errno) until it succeeds or fails with
 // something other than EINTR or EAGAIN; after EAGAIN it waits on the poller, which may report
-// close or a deadline instead.
+// close or a deadline instead. Always inlined: the fault paths call the read and write bodies
+// too, and a second caller must not move this loop out of line on the path without faults.
 template <class Syscall>
-Result<ssize_t> NetFD::io(int mode, const char* name, Syscall syscall, bool wait_first) {
+[[gnu::always_inline]] inline Result<ssize_t> NetFD::io(int mode, const char* name,
+                                                        Syscall syscall, bool wait_first) {
   auto e = wait_first ? rt::pd_wait(pd_, mode) : rt::pd_prepare(pd_, mode);
   if (e != rt::PollError::kNone) return {-1, poll_error(e)};
   for (;;) {
@@ -171,6 +177,20 @@ Result<std::size_t> NetFD::read(std::span<char> buf) {
   Call call(this, &read_mu_);
   if (!call) return {0, err_closed};
   if (buf.empty()) return {0, nullptr};
+  if (faults_) [[unlikely]] return read_faulted(buf);
+  return read_now(buf);
+}
+
+// Out of line, so that setting up the fault path's callbacks costs read() nothing.
+[[gnu::noinline, gnu::cold]] Result<std::size_t> NetFD::read_faulted(std::span<char> buf) {
+  return faults_->read(
+      buf, [this] { return wait_ready(rt::kPollRead); },
+      [this](std::span<char> b) { return read_now(b); });
+}
+
+// Inlined into read() (and write_now into write()), so that without faults the I/O path is
+// what it was before faults existed, plus the one branch.
+[[gnu::always_inline]] inline Result<std::size_t> NetFD::read_now(std::span<char> buf) {
   // A stream read that returned less than it asked for emptied the socket (TCP and Unix stream
   // sockets copy all that is queued), so this one would fail with EAGAIN: it waits for the
   // next edge first and saves a system call per request/response exchange (Go makes the
@@ -190,6 +210,16 @@ Result<std::size_t> NetFD::read(std::span<char> buf) {
 Result<std::size_t> NetFD::write(std::span<const char> data) {
   Call call(this, &write_mu_);
   if (!call) return {0, err_closed};
+  if (faults_) [[unlikely]] return write_faulted(data);
+  return write_now(data);
+}
+
+[[gnu::noinline, gnu::cold]] Result<std::size_t> NetFD::write_faulted(std::span<const char> data) {
+  return faults_->write(data, [this](std::span<const char> d) { return write_now(d); });
+}
+
+[[gnu::always_inline]] inline Result<std::size_t> NetFD::write_now(
+    std::span<const char> data) {
   // A stream write goes on after a partial write or EAGAIN until every byte is out; a datagram
   // goes out whole or not at all. MSG_NOSIGNAL: a closed peer gives EPIPE, never SIGPIPE (Go
   // never dies of SIGPIPE on a socket either).
@@ -226,9 +256,16 @@ Result<std::size_t> NetFD::write_to(std::span<const char> data, const sockaddr* 
   return {err ? 0 : static_cast<std::size_t>(r), err};
 }
 
-Result<int> NetFD::accept(sockaddr_storage* from, socklen_t* fromlen) {
+Result<int> NetFD::accept(sockaddr_storage* from, socklen_t* fromlen, FaultSource* faults) {
   Call call(this, &read_mu_);
   if (!call) return {-1, err_closed};
+  if (std::uint64_t index; faults && faults->fail_accept(&index)) {
+    // Out of descriptors, accept4 fails only once a connection is pending, and leaves it
+    // queued for a later accept: wait for one, take none.
+    if (error err = wait_ready(rt::kPollRead)) return {-1, err};
+    observe({.kind = FaultKind::accept_fail, .op = "accept", .index = index});
+    return {-1, os::syscall_error("accept4", EMFILE)};
+  }
   socklen_t cap = *fromlen;
   auto [fd, err] = io(rt::kPollRead, "accept4", [&] {
     // A connection reset before we took it is not the listener's failure (Go retries
@@ -282,6 +319,7 @@ error NetFD::set_deadline(time::TimePoint t, int mode) {
   Call call(this, nullptr);
   if (!call) return err_closed;
   rt::pd_set_deadline(pd_, to_deadline_ns(t), mode);
+  if (faults_) faults_->set_deadline(to_deadline_ns(t), mode);
   return nullptr;
 }
 
@@ -290,6 +328,25 @@ error NetFD::setsockopt(int level, int name, const void* value, socklen_t len) {
   if (!call) return err_closed;
   int r = ::setsockopt(fd_, level, name, value, len);
   return r == 0 ? nullptr : os::syscall_error("setsockopt", errno);
+}
+
+error NetFD::wait_ready(int mode) {
+  short events = mode == rt::kPollRead ? POLLIN : POLLOUT;
+  auto [r, err] = io(mode, "poll", [&]() -> ssize_t {
+    pollfd p{fd_, events, 0};
+    int n = ::poll(&p, 1, 0);
+    if (n == 0) errno = EAGAIN;
+    return n == 0 ? -1 : n;
+  });
+  // Data is queued now, and the edge that announced it may be spent: the next read must try
+  // the call before waiting for another edge.
+  if (mode == rt::kPollRead) drained_.store(false, std::memory_order_relaxed);
+  return err;
+}
+
+std::shared_ptr<FaultSource> NetFD::accept_faults() const {
+  if (auto own = listener_faults_.load()) return own->active() ? own : nullptr;
+  return default_source();
 }
 
 }  // namespace gocxx::net::detail

@@ -8,6 +8,9 @@
 // call still uses it. close() returns only once that happened, as Go's does. Reads are
 // serialized with reads and writes with writes (the poller has one waiter slot per
 // direction); the two directions, and close, run concurrently.
+//
+// Fault injection (faults.hpp) hooks in here: a connection made with faults carries a
+// ConnFaults that its reads and writes go through; without faults that costs one branch.
 #pragma once
 
 #include <sys/socket.h>
@@ -24,6 +27,7 @@
 #include "gocxx/net.hpp"
 #include "gocxx/sync.hpp"
 
+#include "pkg/net/faults.hpp"
 #include "runtime/netpoll.hpp"
 
 namespace gocxx::net::detail {
@@ -53,8 +57,9 @@ class NetFD {
   Result<std::size_t> write(std::span<const char> data);
   Result<std::size_t> read_from(std::span<char> buf, sockaddr_storage* from, socklen_t* fromlen);
   Result<std::size_t> write_to(std::span<const char> data, const sockaddr* to, socklen_t tolen);
-  // accept4: the new socket's fd, non-blocking and close-on-exec.
-  Result<int> accept(sockaddr_storage* from, socklen_t* fromlen);
+  // accept4: the new socket's fd, non-blocking and close-on-exec. With faults, an accept may
+  // fail with EMFILE once a connection is pending, leaving it queued (accept_fail).
+  Result<int> accept(sockaddr_storage* from, socklen_t* fromlen, FaultSource* faults);
   // Non-blocking connect, waiting for completion on the poller (write deadline applies).
   error connect(const sockaddr* to, socklen_t len);
   error shutdown(int how);
@@ -65,6 +70,14 @@ class NetFD {
   void unlink_on_close(std::string path) { unlink_path_ = std::move(path); }
   error close();
 
+  // A connection's faults, attached before the connection is handed out and never changed,
+  // so the I/O path reads faults_ without synchronization.
+  void attach_faults(std::unique_ptr<ConnFaults> f) { faults_ = std::move(f); }
+  // A listener's own faults (Listener::set_faults), which replace the process-wide default.
+  void set_listener_faults(std::shared_ptr<FaultSource> s) { listener_faults_.store(std::move(s)); }
+  // The faults for this listener's next accept: its own, else the default; null if none.
+  std::shared_ptr<FaultSource> accept_faults() const;
+
  private:
   class Call;
   NetFD(int fd, std::string net, int socktype, gocxx::detail::PollDesc* pd);
@@ -74,11 +87,21 @@ class NetFD {
   template <class Syscall>
   Result<ssize_t> io(int mode, const char* name, Syscall syscall, bool wait_first = false);
   static error poll_error(gocxx::detail::PollError e);
+  // read and write once the Call is held, without faults and through them.
+  Result<std::size_t> read_now(std::span<char> buf);
+  Result<std::size_t> write_now(std::span<const char> data);
+  Result<std::size_t> read_faulted(std::span<char> buf);
+  Result<std::size_t> write_faulted(std::span<const char> data);
+  // Waits until the socket is ready for mode without transferring anything (faults).
+  error wait_ready(int mode);
 
   int fd_;
   std::string net_;
   int socktype_;
   gocxx::detail::PollDesc* pd_;
+  // Null: no faults (the I/O path's one branch). Next to fd_ and pd_, on the cache line every
+  // call reads anyway.
+  std::unique_ptr<ConnFaults> faults_;
   Addr laddr_;
   Addr raddr_;
   std::string unlink_path_;
@@ -90,6 +113,7 @@ class NetFD {
   std::atomic<bool> drained_{false};
   gocxx::sync::Mutex write_mu_;
   gocxx::detail::Sema closed_;          // released when the fd is closed
+  std::atomic<std::shared_ptr<FaultSource>> listener_faults_;
 };
 
 error set_int_option(NetFD& fd, int level, int name, int value);
