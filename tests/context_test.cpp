@@ -117,12 +117,13 @@ TEST(Context, ErrIsNilUntilDoneAndSetOnceDone) {
   run_with(2, [] {
     auto [ctx, cancel] = context::with_cancel(context::background());
     gocxx::Chan<bool> saw_err;
-    gocxx::go([ctx = ctx, saw_err]() mutable {
-      bool nil_before = !ctx.err();
+    gocxx::Chan<bool> read_before(1);  // err() is read before cancel(), whatever the schedule
+    gocxx::go([ctx = ctx, saw_err, read_before]() mutable {
+      read_before.send(!ctx.err());
       ctx.done().recv();
-      saw_err.send(nil_before && ctx.err() == context::canceled);
+      saw_err.send(ctx.err() == context::canceled);
     });
-    gocxx::yield();
+    EXPECT_EQ(read_before.recv(), true);
     cancel();
     EXPECT_EQ(saw_err.recv(), true);
   });

@@ -1070,6 +1070,8 @@ TEST_P(CondP, SignalWakesInFifoOrder) {
       m.unlock();
       EXPECT_EQ(awake.recv(), std::optional<int>(i)) << "signal woke the wrong waiter";
     }
+    // The last waiter still unlocks m after its send: m must outlive it (found by GOCXX_CHAOS).
+    gocxx::test::join_goroutines();
   });
 }
 
