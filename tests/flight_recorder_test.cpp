@@ -96,15 +96,12 @@ class Busy {
         wg_.done();
       });
     }
-    // A goroutine every 100 µs, woken by the timer thread in between: spawning back to back
-    // while the pairs run crashes TSan's fiber bookkeeping within seconds (recording or not).
     wg_.add(1);
     gocxx::go([this] {
       Chan<int> done;
       while (!stop_.load(std::memory_order_relaxed)) {
         frtest::spawn_short(done);
         done.recv();
-        gocxx::time::sleep(100us);
       }
       wg_.done();
     });

@@ -62,6 +62,8 @@ struct ExecContext {
   std::size_t stack_size = 0;
   void* asan_fake_stack = nullptr;
   void* tsan_fiber = nullptr;
+  unsigned tsan_lives = 0;
+  static constexpr unsigned kTsanFiberLives = 16;
 
   // Describes the calling thread's own stack as this context (a scheduler thread's g0).
   void adopt_current_thread();
@@ -75,6 +77,17 @@ struct ExecContext {
     __asan_unpoison_memory_region(bottom, size);
 #endif
 #ifdef GOCXX_TSAN
+    // A fresh fiber every kTsanFiberLives goroutines, not one per G for ever: TSan keeps a
+    // shadow call stack per fiber (64 Ki entries, unchecked), and the frames a goroutine never
+    // returns from (it ends by switching away inside goroutine_entry; a run may abandon parked
+    // ones) stay on it. A recycled G's fiber gains a few entries per life and, after some
+    // 20,000 lives, overflowed into TSan's own state of that fiber and crashed. Not every life:
+    // making a fiber costs more than the rest of a spawn under TSan. A dead G's fiber is
+    // current nowhere, so destroying it here is safe.
+    if (tsan_fiber && ++tsan_lives % kTsanFiberLives == 0) {
+      __tsan_destroy_fiber(tsan_fiber);
+      tsan_fiber = nullptr;
+    }
     if (!tsan_fiber) tsan_fiber = __tsan_create_fiber(0);
 #endif
   }
