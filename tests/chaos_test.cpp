@@ -354,20 +354,20 @@ TEST(Chaos, SpecSyntax) {
                 ThrowsMessage<std::invalid_argument>(HasSubstr(why)))
         << spec;
   };
-  rejects("yield", "\"yield\": want key=value");
-  rejects("yield=", "\"yield=\": want a probability like 10% or 0.1");
-  rejects("yield=lots", "want a probability like 10% or 0.1");
-  rejects("yield=150%", "yield must be from 0 to 1, got 1.5");
+  rejects("yield", "\"yield\": want name=value");
+  rejects("yield=", "\"yield=\": invalid probability \"\" (want a percentage like 10% or a fraction like 0.1)");
+  rejects("yield=lots", "invalid probability \"lots\"");
+  rejects("yield=150%", "\"yield=150%\": 150% is out of range (want 0% to 100%, or 0 to 1)");
   rejects("yield=60%,delay=50%", "yield + delay must be at most 1, got 0.6 + 0.5");
   rejects("speed=1", "\"speed=1\": unknown key (want yield, delay, max_delay or seed)");
-  rejects("yield=1%,yield=2%", "\"yield=2%\": key given twice");
-  rejects("yield=1%,", "\"\": empty item");
-  rejects("delay=1%,max_delay=1", "want a duration with a unit (ns, us, ms, s), like 1ms");
-  rejects("delay=1%,max_delay=1min", "want a duration with a unit");
+  rejects("yield=1%,yield=2%", "\"yield=2%\": yield is given twice");
+  rejects("yield=1%,", "empty item in \"yield=1%,\"");
+  rejects("delay=1%,max_delay=1", "invalid duration \"1\" (want a number and a unit: 20ms, 1.5s, 100us)");
+  rejects("delay=1%,max_delay=1min", "invalid duration \"1min\"");
   rejects("delay=1%,max_delay=0ms", "max_delay must be from 1ns to 1s");
   rejects("delay=1%,max_delay=2s", "max_delay must be from 1ns to 1s");
-  rejects("yield=1%,seed=0", "\"seed=0\": want a seed from 1 to 2^64-1");
-  rejects("yield=1%,seed=-3", "want a seed from 1 to 2^64-1");
+  rejects("yield=1%,seed=0", "\"seed=0\": the seed must not be 0 (leave it out for a random one)");
+  rejects("yield=1%,seed=-3", "invalid seed \"-3\"");
   rejects("seed=42", "sets neither yield nor delay: nothing to perturb");
 }
 
@@ -381,7 +381,7 @@ TEST(ChaosDeathTest, BadEnvironmentExitsWithStatus2) {
         },
         testing::ExitedWithCode(2), message);
   };
-  exits("yield=150%", "gocxx: invalid GOCXX_CHAOS=yield=150%: yield must be from 0 to 1, got 1.5");
+  exits("yield=150%", "gocxx: invalid GOCXX_CHAOS=yield=150%: \"yield=150%\": 150% is out of range");
   exits("yield=1%,jitter=5%",
         "gocxx: invalid GOCXX_CHAOS=yield=1%,jitter=5%: \"jitter=5%\": unknown key");
 }

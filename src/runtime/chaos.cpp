@@ -1,9 +1,6 @@
 // Scheduler chaos (chaos.hpp): the settings, their spec syntax, and the draw at each point.
 #include "chaos.hpp"
 
-#include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -12,6 +9,7 @@
 #include "gocxx/detail/chaos.hpp"
 #include "gocxx/time.hpp"
 #include "scheduler.hpp"
+#include "spec.hpp"
 
 namespace gocxx::detail {
 
@@ -35,94 +33,19 @@ std::uint64_t mix(std::uint64_t z) {  // splitmix64's finalizer
   return z ^ (z >> 31);
 }
 
-// ---- the text form ----------------------------------------------------------------------------
-
-std::string shortest(double v) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, end);
-}
-
-// A whole string as a finite number; nullopt otherwise.
-std::optional<double> parse_number(std::string_view s) {
-  double v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
-// "10%" when that reads back as exactly p, else the fraction: a printed spec replays exactly.
-std::string format_probability(double p) {
-  std::string percent = shortest(p * 100);
-  if (parse_number(percent).value_or(-1) / 100 == p) return percent + "%";
-  return shortest(p);
-}
-
-// The largest unit that writes d exactly: "1ms", "1500us".
-std::string format_duration(std::chrono::nanoseconds d) {
-  static constexpr std::pair<std::int64_t, const char*> kUnits[] = {
-      {1'000'000'000, "s"}, {1'000'000, "ms"}, {1'000, "us"}};
-  for (auto [unit, name] : kUnits) {
-    if (d.count() > 0 && d.count() % unit == 0) return std::to_string(d.count() / unit) + name;
-  }
-  return std::to_string(d.count()) + "ns";
-}
-
-[[noreturn]] void bad(std::string_view item, const std::string& why) {
-  throw std::invalid_argument("\"" + std::string(item) + "\": " + why);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-double parse_probability(std::string_view item, std::string_view s) {
-  bool percent = s.ends_with('%');
-  std::optional<double> v = parse_number(percent ? s.substr(0, s.size() - 1) : s);
-  if (!v) bad(item, "want a probability like 10% or 0.1");
-  return percent ? *v / 100 : *v;
-}
-
-// A decimal number and a unit ("1ms", "2.5us", "500µs"): 1 ns to 1 s.
-std::chrono::nanoseconds parse_max_delay(std::string_view item, std::string_view s) {
-  static constexpr std::pair<std::string_view, double> kUnits[] = {
-      {"ns", 1}, {"us", 1e3}, {"\u00b5s", 1e3}, {"\u03bcs", 1e3}, {"ms", 1e6}, {"s", 1e9}};
-  std::size_t digits = s.find_first_not_of("0123456789.");
-  std::optional<double> v = parse_number(s.substr(0, digits));
-  std::string_view unit = digits == std::string_view::npos ? "" : s.substr(digits);
-  for (auto [name, ns] : kUnits) {
-    if (!v || unit != name) continue;
-    double total = std::round(*v * ns);
-    if (total < 1 || total > static_cast<double>(kMaxMaxDelay.count())) {
-      bad(item, "max_delay must be from 1ns to 1s");
-    }
-    return std::chrono::nanoseconds(static_cast<std::int64_t>(total));
-  }
-  bad(item, "want a duration with a unit (ns, us, ms, s), like 1ms");
-}
-
-std::uint64_t parse_seed(std::string_view item, std::string_view s) {
-  std::uint64_t seed = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), seed);
-  if (ec != std::errc() || end != s.data() + s.size() || seed == 0) {
-    bad(item, "want a seed from 1 to 2^64-1");
-  }
-  return seed;
-}
-
 // The ranges, for the API's values and the spec's alike; `where` prefixes the field's name.
 void check(const ChaosOptions& o, const std::string& where) {
   auto fail = [&](const std::string& what) { throw std::invalid_argument(where + what); };
   for (auto [name, p] : {std::pair{"yield", o.yield}, std::pair{"delay", o.delay}}) {
-    if (!(p >= 0 && p <= 1)) fail(std::string(name) + " must be from 0 to 1, got " + shortest(p));
+    if (!(p >= 0 && p <= 1)) fail(std::string(name) + " must be from 0 to 1, got " + spec::shortest(p));
   }
   if (o.yield + o.delay > 1) {
-    fail("yield + delay must be at most 1, got " + shortest(o.yield) + " + " + shortest(o.delay));
+    fail("yield + delay must be at most 1, got " + spec::shortest(o.yield) + " + " +
+         spec::shortest(o.delay));
   }
   if (o.max_delay < 0ns || o.max_delay > kMaxMaxDelay) {
-    fail("max_delay must be from 1ns to 1s (0: 1ms), got " + format_duration(o.max_delay));
+    fail("max_delay must be from 1ns to 1s (0: 1ms), got " +
+         spec::format_duration(o.max_delay.count()));
   }
 }
 
@@ -135,40 +58,33 @@ std::uint64_t random_seed() {
 
 }  // namespace
 
-ChaosOptions parse_chaos(std::string_view spec) {
-  enum Key : unsigned { kYield, kDelay, kMaxDelay, kSeed, kKeys };
-  static constexpr std::string_view kNames[kKeys] = {"yield", "delay", "max_delay", "seed"};
+ChaosOptions parse_chaos(std::string_view text) {
   ChaosOptions o;
-  unsigned seen = 0;  // bit k: key k was given
-  for (std::size_t start = 0; start <= spec.size();) {
-    std::size_t comma = std::min(spec.find(',', start), spec.size());
-    std::string_view item = trim(spec.substr(start, comma - start));
-    start = comma + 1;
-    std::size_t eq = item.find('=');
-    if (eq == std::string_view::npos) bad(item, item.empty() ? "empty item" : "want key=value");
-    std::string_view name = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
-    unsigned k = 0;
-    while (k < kKeys && kNames[k] != name) ++k;
-    if (k == kKeys) bad(item, "unknown key (want yield, delay, max_delay or seed)");
-    if (seen & (1u << k)) bad(item, "key given twice");
-    seen |= 1u << k;
-    switch (k) {
-      case kYield: o.yield = parse_probability(item, value); break;
-      case kDelay: o.delay = parse_probability(item, value); break;
-      case kMaxDelay: o.max_delay = parse_max_delay(item, value); break;
-      default: o.seed = parse_seed(item, value); break;
+  bool perturbs = false;
+  for (const spec::Item& item : spec::split(text, "")) {
+    if (item.name == "yield" || item.name == "delay") {
+      (item.name == "yield" ? o.yield : o.delay) = spec::parse_probability("", item);
+      perturbs = true;
+    } else if (item.name == "max_delay") {
+      std::int64_t ns = spec::parse_duration("", item);
+      if (ns < 1 || ns > kMaxMaxDelay.count()) spec::bad("", item, "max_delay must be from 1ns to 1s");
+      o.max_delay = std::chrono::nanoseconds(ns);
+    } else if (item.name == "seed") {
+      o.seed = spec::parse_uint64("", item, "seed");
+      if (o.seed == 0) spec::bad("", item, "the seed must not be 0 (leave it out for a random one)");
+    } else {
+      spec::bad("", item, "unknown key (want yield, delay, max_delay or seed)");
     }
   }
-  if ((seen & ((1u << kYield) | (1u << kDelay))) == 0) {
-    throw std::invalid_argument("sets neither yield nor delay: nothing to perturb");
-  }
+  if (!perturbs) throw std::invalid_argument("sets neither yield nor delay: nothing to perturb");
   check(o, "");
   return o;
 }
 
 std::string chaos_string(const ChaosOptions& o) {
-  return "yield=" + format_probability(o.yield) + ",delay=" + format_probability(o.delay) +
-         ",max_delay=" + format_duration(o.max_delay.count() ? o.max_delay : kDefaultMaxDelay) +
+  return "yield=" + spec::format_probability(o.yield) +
+         ",delay=" + spec::format_probability(o.delay) + ",max_delay=" +
+         spec::format_duration((o.max_delay.count() ? o.max_delay : kDefaultMaxDelay).count()) +
          ",seed=" + std::to_string(o.seed);
 }
 

@@ -1054,6 +1054,9 @@ std::string hex_escape_non_ascii(std::string_view s) {
   return out;
 }
 
+// Go's html.EscapeString, byte for byte (&#34; and &#39;), so redirect bodies match Go's. The
+// report's html_escape (src/diag/report/format.cpp) differs on purpose: it also replaces the
+// control characters XML forbids, as its output is embedded in SVG.
 std::string html_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
