@@ -12,7 +12,12 @@ GOCXX_DEPS_DEMO=(cmake ninja-build g++ pkg-config
                  zlib1g-dev            # ZLIB: gzip for the pprof goroutine profile
                  libhttp-parser-dev    # http-parser: gocxx::http's HTTP/1.x parser
                  nlohmann-json3-dev    # nlohmann/json (header-only): the trace report's SAX parser
-                 golang-go)            # `go tool pprof`: the demo and tests read the profile back
+                 golang-go             # `go tool pprof`: the demo and tests read the profile back;
+                                       # Go 1.19 runs the assessment's items (assess/)
+                 libsqlite3-dev        # SQLite: the assessment's results store
+                 golang-uber-goleak-dev   # goleak (GOPATH mode): the assessment grades fix items with it
+                 golang-golang-x-sync-dev # errgroup, semaphore: used by the assessment's Go items
+                 golang-github-mattn-go-sqlite3-dev)  # database/sql driver: the transaction items
 # The tests and benchmarks (tests/CMakeLists.txt, bench/CMakeLists.txt).
 GOCXX_DEPS_TEST=(libgtest-dev libgmock-dev  # GTest::gtest, GTest::gmock (Debian splits them)
                  libbenchmark-dev           # bench/micro_bench

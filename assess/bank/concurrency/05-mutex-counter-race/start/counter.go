@@ -1,0 +1,21 @@
+package item
+
+// Counter counts page hits. Hit and Get are called from many goroutines at once
+// (one per HTTP request).
+type Counter struct {
+	hits map[string]int
+}
+
+func NewCounter() *Counter {
+	return &Counter{hits: make(map[string]int)}
+}
+
+// Hit records one visit of page.
+func (c *Counter) Hit(page string) {
+	c.hits[page]++
+}
+
+// Get returns the number of visits of page so far.
+func (c *Counter) Get(page string) int {
+	return c.hits[page]
+}

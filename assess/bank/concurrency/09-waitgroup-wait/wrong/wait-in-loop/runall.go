@@ -1,0 +1,17 @@
+package item
+
+import "sync"
+
+// RunAll calls work(i) for every i in [0, n), all of them concurrently, and returns once every
+// call has returned.
+func RunAll(n int, work func(i int)) {
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			work(i)
+		}(i)
+		wg.Wait()
+	}
+}

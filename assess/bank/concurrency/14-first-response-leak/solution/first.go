@@ -1,0 +1,20 @@
+package item
+
+import "context"
+
+// Replica answers a query. A well-behaved replica returns early when ctx is cancelled.
+type Replica func(ctx context.Context, query string) string
+
+// First sends query to every replica at once and returns the first answer.
+func First(ctx context.Context, query string, replicas ...Replica) string {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // the losers stop working once we have an answer
+	// One slot per replica: a loser's send never blocks, so it can always finish.
+	answers := make(chan string, len(replicas))
+	for _, r := range replicas {
+		go func(r Replica) {
+			answers <- r(ctx, query)
+		}(r)
+	}
+	return <-answers
+}

@@ -1,0 +1,24 @@
+package item
+
+import "time"
+
+// Drain hands every message from in to handle until in is closed or no message has arrived
+// for idle, and returns how many messages it handled. It runs for the whole life of a
+// connection, so it handles millions of messages.
+func Drain(in <-chan string, idle time.Duration, handle func(string)) int {
+	n := 0
+	for {
+		timer := time.NewTimer(idle)
+		select {
+		case m, ok := <-in:
+			timer.Stop()
+			if !ok {
+				return n
+			}
+			handle(m)
+			n++
+		case <-timer.C:
+			return n
+		}
+	}
+}

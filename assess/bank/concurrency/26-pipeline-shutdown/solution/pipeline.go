@@ -1,0 +1,51 @@
+package item
+
+import "context"
+
+// generate emits 0, 1, ..., n-1, until ctx is done.
+func generate(ctx context.Context, n int) <-chan int {
+	out := make(chan int)
+	go func() {
+		defer close(out)
+		for i := 0; i < n; i++ {
+			select {
+			case out <- i:
+			case <-ctx.Done(): // the consumer is gone: stop instead of blocking forever
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// square emits the square of every value from in, until ctx is done.
+func square(ctx context.Context, in <-chan int) <-chan int {
+	out := make(chan int)
+	go func() {
+		defer close(out)
+		for v := range in {
+			select {
+			case out <- v * v:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// FirstOver returns the first of the squares of 0..n-1 that is greater than limit, or -1 if
+// there is none. If ctx is cancelled first, it returns ctx's error.
+func FirstOver(ctx context.Context, n, limit int) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // an early return stops every stage
+	for v := range square(ctx, generate(ctx, n)) {
+		if v > limit {
+			return v, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err // the stages stopped because the caller cancelled
+	}
+	return -1, nil
+}

@@ -1,0 +1,36 @@
+// Package item reports which build of the service is running.
+package item
+
+import "runtime/debug"
+
+// Version describes the running binary for /version and the startup log. Call it as
+// Version(debug.ReadBuildInfo()).
+//
+// A module build at a tagged version reports it ("v1.4.2"). A build from a checkout
+// reports "(devel)" as the module version; the VCS stamp (vcs.revision, vcs.modified,
+// Go 1.18+) identifies it instead. GOPATH builds and test binaries have neither.
+func Version(bi *debug.BuildInfo, ok bool) string {
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev string
+	var dirty bool
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "unknown"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return rev
+}

@@ -1,0 +1,38 @@
+// Package item is a read-through cache in front of a slow backend.
+package item
+
+import (
+	"context"
+	"sync"
+)
+
+// LoadFunc fetches a key from the backend.
+type LoadFunc func(ctx context.Context, key string) (string, error)
+
+// Cache is safe for concurrent use.
+type Cache struct {
+	load LoadFunc
+	mu   sync.Mutex
+	data map[string]string
+}
+
+// New returns an empty cache in front of load.
+func New(load LoadFunc) *Cache {
+	return &Cache{load: load, data: make(map[string]string)}
+}
+
+// Get returns key's cached value, loading it on a miss. Errors are not cached.
+func (c *Cache) Get(ctx context.Context, key string) (string, error) {
+	// Hold the lock across the load so only one caller loads.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.data[key]; ok {
+		return v, nil
+	}
+	v, err := c.load(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	c.data[key] = v
+	return v, nil
+}

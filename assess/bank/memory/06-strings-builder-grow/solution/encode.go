@@ -1,0 +1,27 @@
+package item
+
+import "strings"
+
+type Pair struct{ Key, Value string }
+
+// Encode writes pairs as "k1=v1&k2=v2&...". It runs for every outgoing request.
+func Encode(pairs []Pair) string {
+	if len(pairs) == 0 {
+		return ""
+	}
+	n := len(pairs) - 1 // the "&" separators
+	for _, p := range pairs {
+		n += len(p.Key) + 1 + len(p.Value)
+	}
+	var b strings.Builder
+	b.Grow(n) // the one allocation; String() hands the buffer over without copying
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.Key)
+		b.WriteByte('=')
+		b.WriteString(p.Value)
+	}
+	return b.String()
+}

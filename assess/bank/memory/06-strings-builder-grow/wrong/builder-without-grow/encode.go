@@ -1,0 +1,19 @@
+package item
+
+import "strings"
+
+type Pair struct{ Key, Value string }
+
+// Encode writes pairs as "k1=v1&k2=v2&...". It runs for every outgoing request.
+func Encode(pairs []Pair) string {
+	var b strings.Builder
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.Key)
+		b.WriteByte('=')
+		b.WriteString(p.Value)
+	}
+	return b.String()
+}

@@ -1,0 +1,32 @@
+// Package item fans a search out to several backends.
+package item
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Source is one search backend. It honours ctx: it returns ctx.Err() once ctx is done.
+type Source interface {
+	Search(ctx context.Context, q string) ([]string, error)
+}
+
+// SearchAll queries every source concurrently and returns their results in source order.
+// The first failure cancels the other queries (through the group's context) and is returned.
+func SearchAll(ctx context.Context, q string, sources []Source) ([][]string, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	results := make([][]string, len(sources))
+	for i, s := range sources {
+		i, s := i, s
+		g.Go(func() error {
+			r, err := s.Search(gctx, q)
+			results[i] = r // each goroutine owns one element: no lock needed
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return results, nil
+}

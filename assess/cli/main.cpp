@@ -1,0 +1,326 @@
+// assess: the Go concurrency capability assessment's command line.
+//
+//   assess bank list [--dimension D]                     the items, one per line
+//   assess bank check [--item ID] [--jobs N] [--json]    every oracle against Go 1.19
+//   assess take [--dimension D]... [--candidate H] [--resume SESSION] ...   take an assessment
+//   assess report SESSION [--json]                       the seed's results table and the item path
+//   assess calibrate [--min-responses N] [--dry-run]     re-estimate item parameters (EM)
+//
+// Results live in an SQLite database: --db FILE (default $ASSESS_DB, else ./assess.db).
+// Every command takes --bank DIR (the question bank; default $ASSESS_BANK, else the source
+// tree's assess/bank); those that run Go take --cache DIR (oracles, artifacts and the warm
+// GOCACHE; default $ASSESS_CACHE, else assess-cache in the build tree). Exit status: 0 success, 1 the command
+// found problems (broken items), 2 bad usage.
+//
+// A command is one function taking Args plus one line in kCommands.
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gocxx/runtime.hpp>
+
+#include "engine/bank.hpp"
+#include "engine/bank_check.hpp"
+#include "engine/calibrate.hpp"
+#include "engine/grader.hpp"
+#include "engine/report.hpp"
+#include "engine/session.hpp"
+#include "take.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The command's options: "--name value" and "--flag"; anything not taken is an error.
+class Args {
+ public:
+  explicit Args(std::vector<std::string> args) : args_(std::move(args)) {}
+
+  std::optional<std::string> value(std::string_view name) {
+    for (std::size_t i = 0; i < args_.size(); ++i) {
+      if (args_[i] != name) continue;
+      if (i + 1 >= args_.size()) throw UsageError(std::string(name) + " needs a value");
+      std::string v = args_[i + 1];
+      args_.erase(args_.begin() + static_cast<long>(i), args_.begin() + static_cast<long>(i) + 2);
+      return v;
+    }
+    return std::nullopt;
+  }
+
+  bool flag(std::string_view name) {
+    for (std::size_t i = 0; i < args_.size(); ++i)
+      if (args_[i] == name) {
+        args_.erase(args_.begin() + static_cast<long>(i));
+        return true;
+      }
+    return false;
+  }
+
+  int integer(std::string_view name, int def) {
+    std::optional<std::string> v = value(name);
+    if (!v) return def;
+    try {
+      std::size_t used = 0;
+      int n = std::stoi(*v, &used);
+      if (used == v->size() && n >= 0) return n;
+    } catch (const std::exception&) {
+    }
+    throw UsageError(std::string(name) + " needs a non-negative integer, not \"" + *v + "\"");
+  }
+
+  // The first argument left that is not an option; call after taking the options.
+  std::optional<std::string> positional() {
+    for (std::size_t i = 0; i < args_.size(); ++i) {
+      if (args_[i].starts_with("--")) continue;
+      std::string v = args_[i];
+      args_.erase(args_.begin() + static_cast<long>(i));
+      return v;
+    }
+    return std::nullopt;
+  }
+
+  // Call after taking every option the command knows.
+  void done() const {
+    if (!args_.empty()) throw UsageError("unexpected argument \"" + args_.front() + "\"");
+  }
+
+  fs::path bank() {
+    if (auto v = value("--bank")) return *v;
+    if (const char* env = std::getenv("ASSESS_BANK")) return env;
+    return GOCXX_ASSESS_BANK;
+  }
+
+  fs::path db() {
+    if (auto v = value("--db")) return *v;
+    if (const char* env = std::getenv("ASSESS_DB")) return env;
+    return "assess.db";
+  }
+
+  fs::path cache() {
+    if (auto v = value("--cache")) return *v;
+    if (const char* env = std::getenv("ASSESS_CACHE")) return env;
+    return ASSESS_DEFAULT_CACHE;
+  }
+
+ private:
+  std::vector<std::string> args_;
+};
+
+assess::Bank load(Args& args) {
+  assess::Bank bank = assess::load_bank(args.bank());
+  for (const assess::BankError& e : bank.errors) std::cerr << "assess: " << e.what() << "\n";
+  return bank;
+}
+
+int bank_list(Args& args) {
+  std::optional<std::string> dimension = args.value("--dimension");
+  assess::Bank bank = load(args);
+  args.done();
+  if (dimension && std::none_of(std::begin(assess::kDimensions), std::end(assess::kDimensions),
+                                [&](const char* d) { return *dimension == d; }))
+    throw UsageError("--dimension: \"" + *dimension + "\" is not one of concurrency, memory, robustness, ecosystem");
+  std::vector<const assess::Item*> items = bank.in_dimension(dimension.value_or(""));
+  for (const assess::Item* it : items)
+    std::cout << std::left << std::setw(34) << it->id << " " << std::setw(11) << it->dimension << " L" << it->level
+              << "  " << std::setw(8) << assess::to_string(it->kind) << "  " << it->title << "\n";
+  std::cout << items.size() << " items\n";
+  return bank.errors.empty() ? 0 : 1;
+}
+
+int bank_check(Args& args) {
+  assess::CheckOptions options;
+  options.item = args.value("--item").value_or("");
+  options.jobs = args.integer("--jobs", 0);
+  bool json = args.flag("--json");
+  fs::path cache = args.cache();
+  assess::Bank bank = load(args);
+  args.done();
+  // The bank's own code is trusted: one GOCACHE for every run keeps the check fast.
+  assess::Grader grader({.cache = assess::GoCache::shared, .gocache = cache / "gocache"},
+                        assess::OracleCache(cache / "oracles"));
+  assess::CheckReport report;
+  // Evidence regexes run in goroutines, and std::regex recurses per character matched: give
+  // the goroutines room (stacks are committed lazily).
+  gocxx::Options run_options;
+  run_options.stack_size = 8u << 20;
+  gocxx::run([&] { report = assess::check_bank(bank, grader, options); }, run_options);
+  if (json) std::cout << report.to_json().dump(2) << "\n";
+  else std::cout << report.text();
+  return report.ok() ? 0 : 1;
+}
+
+// A candidate's answers run in the sandbox over a read-only snapshot of the warm GOCACHE
+// (GoCache::seeded): nothing a run writes outlives it. The snapshot is made from the bank
+// check's cache the first time.
+assess::Grader candidate_grader(const fs::path& cache) {
+  fs::path snapshot = cache / "gocache-snapshot";
+  if (!fs::exists(snapshot)) assess::snapshot_gocache(cache / "gocache", snapshot);
+  return assess::Grader({.cache = assess::GoCache::seeded, .gocache = snapshot},
+                        assess::OracleCache(cache / "oracles"));
+}
+
+int take(Args& args) {
+  assess::cli::TakeOptions o;
+  const char* user = std::getenv("USER");
+  o.candidate = args.value("--candidate").value_or(user && *user ? user : "candidate");
+  o.name = args.value("--name").value_or("");
+  while (std::optional<std::string> d = args.value("--dimension")) o.config.dimensions.push_back(*d);
+  o.config.max_items = args.integer("--max-items", 12);
+  o.config.seed = static_cast<std::uint64_t>(args.integer("--seed", 0));
+  if (std::optional<std::string> r = args.value("--resume")) {
+    try {
+      o.resume = std::stoll(*r);
+    } catch (const std::exception&) {
+      throw UsageError("--resume needs a session number, not \"" + *r + "\"");
+    }
+  }
+  o.work_dir = args.value("--work").value_or((fs::current_path() / "assess-work").string());
+  fs::path cache = args.cache(), db = args.db(), root = args.bank();
+  assess::Bank bank = load(args);
+  args.done();
+  assess::rules::RuleSet rules = assess::rules::RuleSet::load(root / "rules.json");
+  auto store = assess::open_sqlite_store(db);
+  assess::Grader grader = candidate_grader(cache);
+  int status = 0;
+  gocxx::run([&] {
+    status = assess::cli::take(o, {bank, rules, grader, *store}, std::cin, std::cout);
+  });
+  return status;
+}
+
+int report(Args& args) {
+  bool json = args.flag("--json");
+  fs::path db = args.db(), root = args.bank();
+  assess::Bank bank = load(args);
+  std::optional<std::string> id = args.positional();
+  args.done();
+  if (!id) throw UsageError("which session? assess report N");
+  assess::SessionId session = 0;
+  try {
+    session = std::stoll(*id);
+  } catch (const std::exception&) {
+    throw UsageError("not a session number: \"" + *id + "\"");
+  }
+  auto store = assess::open_sqlite_store(db);
+  assess::Report r = assess::make_report(store->load_session(session), bank,
+                                         assess::rules::RuleSet::load(root / "rules.json"),
+                                         store->load_item_params());
+  if (json) std::cout << assess::to_json(r).dump(2) << "\n";
+  else std::cout << assess::to_text(r);
+  return 0;
+}
+
+// Each dimension is calibrated on its own: its items, the sessions' answers to them (for the
+// bank's current version of each item), the declared parameters as the starting point.
+int calibrate(Args& args) {
+  assess::irt::CalibrationConfig config;
+  config.min_responses = static_cast<std::size_t>(args.integer("--min-responses", 200));
+  bool dry_run = args.flag("--dry-run");
+  fs::path db = args.db();
+  assess::Bank bank = load(args);
+  args.done();
+  auto store = assess::open_sqlite_store(db);
+  std::vector<assess::CalibrationResponse> responses = store->calibration_responses();
+  std::vector<assess::ItemParams> saved;
+  for (const char* dimension : assess::kDimensions) {
+    std::vector<const assess::Item*> items = bank.in_dimension(dimension);
+    std::vector<assess::irt::ItemParams> declared;
+    for (const assess::Item* it : items) {
+      declared.push_back(it->irt_declared ? assess::irt::ItemParams{it->irt_a, it->irt_b}
+                                          : assess::irt::ItemParams{1.0, it->level - 3.0});
+    }
+    std::vector<assess::irt::Observation> data;
+    for (const assess::CalibrationResponse& r : responses) {
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (items[i]->id == r.item && items[i]->version == r.item_version) {
+          data.push_back({static_cast<std::size_t>(r.session), i, r.correct});
+        }
+      }
+    }
+    assess::irt::Calibration c = assess::irt::calibrate(declared, data, config);
+    int estimated = 0;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const assess::irt::ItemCalibration& ic = c.items[i];
+      if (ic.fit != assess::irt::Fit::estimated) continue;
+      ++estimated;
+      std::cout << std::left << std::setw(34) << items[i]->id << " a " << std::setprecision(3)
+                << ic.params.a << " ± " << ic.se_a << "  b " << ic.params.b << " ± " << ic.se_b
+                << "  (" << ic.responses << " answers)\n";
+      saved.push_back({.item = items[i]->id, .item_version = items[i]->version, .a = ic.params.a,
+                       .b = ic.params.b, .se_a = ic.se_a, .se_b = ic.se_b,
+                       .source = assess::ItemParams::Source::calibrated,
+                       .n = static_cast<int>(ic.responses), .updated_at = {}});
+    }
+    std::cout << dimension << ": " << data.size() << " answers, " << estimated << " of "
+              << items.size() << " items estimated (at least " << config.min_responses
+              << " answers needed), " << c.iterations << " EM cycles"
+              << (c.converged || estimated == 0 ? "" : ", NOT converged") << "\n";
+  }
+  if (!dry_run && !saved.empty()) store->save_item_params(saved);
+  std::cout << (dry_run ? "dry run: nothing saved\n"
+                        : std::to_string(saved.size()) + " item parameters saved\n");
+  return 0;
+}
+
+struct Command {
+  std::vector<std::string_view> words;
+  const char* usage;
+  int (*run)(Args&);
+};
+
+const Command kCommands[] = {
+    {{"bank", "list"}, "[--dimension D]", bank_list},
+    {{"bank", "check"}, "[--item ID] [--jobs N] [--json]", bank_check},
+    {{"take"}, "[--dimension D]... [--candidate HANDLE] [--name NAME] [--max-items N] [--seed N] [--resume SESSION] [--work DIR] [--db FILE]", take},
+    {{"report"}, "SESSION [--json] [--db FILE]", report},
+    {{"calibrate"}, "[--min-responses N] [--dry-run] [--db FILE]", calibrate},
+};
+
+void usage(std::ostream& out) {
+  out << "usage:\n";
+  for (const Command& c : kCommands) {
+    out << "  assess";
+    for (std::string_view w : c.words) out << " " << w;
+    out << " " << c.usage << "\n";
+  }
+  out << "every command takes --bank DIR; those that run Go take --cache DIR\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    usage(args.empty() ? std::cerr : std::cout);
+    return args.empty() ? 2 : 0;
+  }
+  for (const Command& c : kCommands) {
+    if (args.size() < c.words.size() || !std::equal(c.words.begin(), c.words.end(), args.begin())) continue;
+    Args rest(std::vector<std::string>(args.begin() + static_cast<long>(c.words.size()), args.end()));
+    try {
+      return c.run(rest);
+    } catch (const UsageError& e) {
+      std::cerr << "assess: " << e.what() << "\n";
+      usage(std::cerr);
+      return 2;
+    } catch (const std::exception& e) {
+      std::cerr << "assess: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "assess: unknown command\n";
+  usage(std::cerr);
+  return 2;
+}

@@ -1,0 +1,151 @@
+// The question bank: load and validate assess/bank/<dimension>/<NN-slug>/item.json into
+// assess::Item, and the candidate's view of an item.
+//
+//   assess::Bank bank = assess::load_bank(GOCXX_ASSESS_BANK);   // never throws for bad items
+//   for (const assess::BankError& e : bank.errors) std::cerr << e.what() << '\n';
+//   const assess::Item* item = bank.find("select-default-spin");
+//   assess::CandidateView view = assess::candidate_view(*item, artifact_text);
+//   std::cout << view.statement;   // statement.md, the shown files, the choices: nothing else
+//
+// The item format is the assessment spec's (item.json with exactly one of predict / diagnose /
+// fix; statement.md; the program's *.go; for fix items start/, hidden/, solution/, wrong/<name>/
+// with expect.json). Every violation is a BankError naming the file and the field
+// ("assess/bank/concurrency/03-x/item.json: predict.runs: must be an integer from 1 to 10").
+//
+// Item (with its directory) is the grader's type: it reaches hidden/, solution/ and wrong/.
+// CandidateView is the only type a front end shows a candidate: it is built from statement.md,
+// the files item.json "show" names (validated to lie outside hidden/, solution/ and wrong/),
+// fix items' start/ files and the diagnose artifact, and holds no path, so nothing secret can
+// reach a candidate through it.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace assess {
+
+inline constexpr const char* kDimensions[] = {"concurrency", "memory", "robustness", "ecosystem"};
+
+enum class Kind { predict, diagnose, fix };
+const char* to_string(Kind);
+
+struct PredictSpec {
+  enum class Answer { choice, output, number };
+  Answer answer = Answer::choice;
+  std::vector<std::string> choices;  // answer == choice
+  int runs = 3;                      // the oracle's runs; every one must give the same outcome
+  std::string of;                    // answer == number: what the number counts ("goroutines")
+  bool cgo = false;                  // CGO_ENABLED=1 (sqlite); also implied by importing "C" or go-sqlite3
+};
+const char* to_string(PredictSpec::Answer);
+
+struct DiagnoseSpec {
+  std::string artifact;  // run | run_stderr | gcflags_m | gctrace | vet | race
+  std::string extract;   // leak_function | wait_reason | moved_to_heap | race_function | vet_analyzer | evidence
+  std::vector<std::string> choices;
+  std::map<std::string, std::string> evidence;  // extract == evidence: choice -> ECMAScript regex
+  bool cgo = false;                             // as PredictSpec::cgo (race artifacts have it anyway)
+};
+
+struct WrongSolution {
+  std::string name;  // the directory under wrong/
+  std::string fails; // the check it must fail at: build, vet, race, leak, test or test:TestName
+  std::string why;   // the defect, one line
+};
+
+struct FixSpec {
+  std::string package;                // Go package name of start/ ("main" or e.g. "item")
+  std::vector<std::string> editable;  // file names in start/ the candidate may replace
+  std::vector<std::string> checks;    // subset of kChecks, in that order
+  int test_timeout_s = 20;
+  bool cgo = false;
+  std::vector<WrongSolution> wrong;   // sorted by name
+};
+inline constexpr const char* kChecks[] = {"build", "vet", "race", "leak", "test"};
+
+struct Item {
+  std::filesystem::path dir;  // the item's directory
+  std::string id;
+  int version = 1;
+  std::string title;
+  std::string dimension;
+  int level = 1;
+  Kind kind = Kind::predict;
+  std::string go;  // "1.19"
+  std::vector<std::string> concepts;
+  std::string defect;
+  double irt_a = 1.0;
+  double irt_b = 0.0;
+  bool irt_declared = false;  // false: a = 1, b = level - 3
+  std::optional<int> time_limit_s;
+  std::vector<std::string> show;  // relative to dir
+  std::string source;             // optional attribution ("adapted from ...")
+  std::optional<PredictSpec> predict;
+  std::optional<DiagnoseSpec> diagnose;
+  std::optional<FixSpec> fix;
+  std::string content_hash;  // 16 hex digits over every file of dir (names and contents)
+
+  // The choices of a predict "choice" or diagnose item; empty otherwise.
+  const std::vector<std::string>& choices() const;
+};
+
+// A malformed item: what() is "<file>: <field>: <problem>" (field empty for file-level problems).
+class BankError : public std::runtime_error {
+ public:
+  BankError(std::filesystem::path file, std::string field, const std::string& problem);
+  const std::filesystem::path& file() const { return file_; }
+  const std::string& field() const { return field_; }
+
+ private:
+  std::filesystem::path file_;
+  std::string field_;
+};
+
+// Loads and validates one item directory. Throws BankError.
+Item load_item(const std::filesystem::path& dir);
+
+struct Bank {
+  std::vector<Item> items;          // sorted by dimension, then directory name
+  std::vector<BankError> errors;    // one per malformed item (and per duplicated id)
+  const Item* find(std::string_view id) const;
+  std::vector<const Item*> in_dimension(std::string_view dimension) const;  // "" = all
+};
+
+// Loads every <root>/<dimension>/<NN-slug>/ (files directly under root, such as rules.json,
+// and directories that are not dimensions are someone else's). Throws BankError only when root
+// itself is missing.
+Bank load_bank(const std::filesystem::path& root);
+
+// The item's program files (predict and diagnose: the *.go directly in dir; fix: start/'s
+// files, then the candidate's or a solution's files, then hidden/'s), relative name -> content.
+using Files = std::map<std::string, std::string>;
+Files read_files(const std::filesystem::path& dir);  // regular files, recursively, sorted
+
+// What a candidate is shown for an item. No paths, no hidden/solution/wrong content.
+struct CandidateView {
+  std::string id;
+  int version = 1;
+  std::string title;
+  std::string dimension;
+  int level = 1;
+  Kind kind = Kind::predict;
+  std::string statement;  // statement.md
+  std::vector<std::pair<std::string, std::string>> files;  // shown: name -> content, in "show" order
+  std::string answer;     // "choice", "output", "number", "files"
+  std::vector<std::string> choices;
+  std::vector<std::string> editable;  // fix: the files the candidate may change
+  std::string artifact;   // diagnose: the artifact the key is read from
+  std::optional<int> time_limit_s;
+};
+CandidateView candidate_view(const Item& item, std::string artifact = {});
+
+// Whitespace runs collapsed to one space, trimmed: how answers and outcomes are compared.
+std::string collapse_space(std::string_view s);
+
+}  // namespace assess

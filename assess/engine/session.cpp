@@ -1,0 +1,169 @@
+// One candidate's assessment (session.hpp).
+#include "engine/session.hpp"
+
+#include <algorithm>
+#include <random>
+#include <stdexcept>
+
+namespace assess {
+
+namespace {
+
+// What the store keeps of an answer: the answer itself, as JSON (Answer::from_json reads it).
+std::string answer_json(const Answer& a) {
+  nlohmann::json j = nlohmann::json::object();
+  if (a.choice) j["choice"] = *a.choice;
+  if (!a.text.empty()) j["text"] = a.text;
+  if (!a.files.empty()) j["files"] = a.files;
+  return j.dump();
+}
+
+std::uint64_t random_seed() {
+  std::random_device rd;
+  std::uint64_t seed = 0;
+  while (seed == 0) seed = (std::uint64_t{rd()} << 32) ^ rd();
+  return seed;
+}
+
+cat::Config cat_config(const SessionConfig& config) {
+  cat::Config c;
+  c.dimensions = dimensions_for(config.dimensions);
+  c.stop.max_items = config.max_items;
+  c.stop.min_items = std::min(c.stop.min_items, config.max_items);
+  c.seed = config.seed;
+  return c;
+}
+
+}  // namespace
+
+std::vector<cat::DimensionSpec> dimensions_for(const std::vector<std::string>& ids) {
+  std::vector<cat::DimensionSpec> all = cat::seed_dimensions(), chosen;
+  for (const std::string& id : ids) {
+    if (std::none_of(all.begin(), all.end(), [&](const auto& d) { return d.id == id; })) {
+      throw std::invalid_argument("unknown dimension \"" + id +
+                                  "\" (want concurrency, memory, robustness or ecosystem)");
+    }
+  }
+  for (const cat::DimensionSpec& d : all) {
+    if (ids.empty() || std::find(ids.begin(), ids.end(), d.id) != ids.end()) chosen.push_back(d);
+  }
+  return chosen;
+}
+
+std::vector<cat::Item> cat_items(const Bank& bank, const std::vector<ItemParams>& stored) {
+  std::vector<cat::Item> items;
+  for (const Item& item : bank.items) {
+    irt::ItemParams params = item.irt_declared ? irt::ItemParams{item.irt_a, item.irt_b}
+                                               : irt::ItemParams{1.0, item.level - 3.0};
+    for (const ItemParams& p : stored) {
+      if (p.item == item.id && p.item_version == item.version &&
+          p.source == ItemParams::Source::calibrated) {
+        params = {p.a, p.b};
+      }
+    }
+    items.push_back({item.id, item.dimension, item.concepts, params});
+  }
+  return items;
+}
+
+cat::Cat replay(const SessionRecord& rec, const Bank& bank, const rules::RuleSet& rules,
+                const std::vector<ItemParams>& stored) {
+  cat::Cat c(cat_items(bank, stored), rules, cat_config(rec.session.config));
+  for (const Response& r : rec.responses) c.record(r.item, r.correct);
+  return c;
+}
+
+Assessment::Assessment(const Context& ctx, SessionId id, cat::Cat cat)
+    : ctx_(ctx), id_(id), cat_(std::move(cat)) {}
+
+Assessment Assessment::start(const Context& ctx, CandidateId candidate, SessionConfig config) {
+  if (config.dimensions.empty()) {
+    for (const cat::DimensionSpec& d : cat::seed_dimensions()) config.dimensions.push_back(d.id);
+  }
+  if (config.seed == 0) config.seed = random_seed();  // stored: a resumed session replays it
+  cat::Cat c(cat_items(ctx.bank, ctx.store.load_item_params()), ctx.rules, cat_config(config));
+  Session s = ctx.store.create_session(candidate, config);
+  return Assessment(ctx, s.id, std::move(c));
+}
+
+Assessment Assessment::resume(const Context& ctx, SessionId id) {
+  SessionRecord rec = ctx.store.load_session(id);
+  Assessment a(ctx, id, replay(rec, ctx.bank, ctx.rules, ctx.store.load_item_params()));
+  if (std::optional<Presentation> p = rec.pending()) {
+    const Item& item = a.item(p->item);
+    std::optional<cat::Next> next = a.cat_.next();
+    a.current_ = Current{*p, candidate_view(item, a.artifact(item)),
+                         next && next->item == p->item ? next->rule : "", std::nullopt};
+  }
+  return a;
+}
+
+const Item& Assessment::item(const std::string& id) const {
+  const Item* item = ctx_.bank.find(id);
+  if (!item) throw std::runtime_error("item \"" + id + "\" is not in the question bank");
+  return *item;
+}
+
+// A diagnose item shows the artifact its key is read from (the grader's oracle, cached).
+std::string Assessment::artifact(const Item& item) {
+  return item.kind == Kind::diagnose ? ctx_.grader.oracle(item).outcome : std::string();
+}
+
+std::optional<Current> Assessment::current() {
+  if (!current_) {
+    std::optional<cat::Next> next = cat_.next();
+    if (!next) {
+      SessionRecord rec = record();
+      if (rec.session.state == SessionState::active) {
+        ctx_.store.finish_session(id_, SessionState::finished);
+      }
+      return std::nullopt;
+    }
+    const Item& item = this->item(next->item);
+    Presentation p{.seq = record().next_seq(),
+                   .item = item.id,
+                   .item_version = item.version,
+                   .dimension = item.dimension,
+                   .time_limit = std::chrono::seconds(item.time_limit_s.value_or(0))};
+    CandidateView view = candidate_view(item, artifact(item));  // before committing: may fail
+    current_ = Current{ctx_.store.record_presented(id_, p), std::move(view), next->rule,
+                       std::nullopt};
+  }
+  current_->remaining = current_->presentation.remaining(now());
+  return current_;
+}
+
+Graded Assessment::answer(const Answer& answer) {
+  if (!current()) throw std::logic_error("the assessment is over: there is nothing to answer");
+  Time answered_at = now();
+  const Presentation& p = current_->presentation;
+  const Item& item = this->item(p.item);
+  Graded g;
+  g.results = ctx_.grader.grade(item, answer);
+  if (g.results.value("status", "error") == "error") return g;
+  std::optional<std::chrono::milliseconds> left = p.remaining(answered_at);
+  g.timed_out = left && *left <= std::chrono::milliseconds::zero();
+  g.correct = !g.timed_out && g.results["assess"].value("correct", false);
+  if (g.timed_out) g.results["assess"]["verdict"] = "timeout";
+  g.fired = cat_.record(item.id, g.correct);
+
+  const cat::DimensionState& d = cat_.dimension(item.dimension);
+  std::vector<Estimate> estimates{
+      {.dimension = d.dimension, .theta = d.estimate.theta, .se = d.estimate.se, .after_seq = 0}};
+  std::vector<RuleFiring> firings;
+  for (const rules::Firing& f : g.fired) firings.push_back({.rule = f.rule, .item = f.item, .seq = 0});
+  ctx_.store.record_response(id_,
+                             AnswerRecord{.seq = p.seq,
+                                          .answer = answer_json(answer),
+                                          .correct = g.correct,
+                                          .score = g.correct ? 1.0 : 0.0,
+                                          .results_json = g.results.dump(),
+                                          .answered_at = answered_at,
+                                          .duration = std::nullopt},
+                             estimates, firings);
+  g.recorded = true;
+  current_.reset();
+  return g;
+}
+
+}  // namespace assess

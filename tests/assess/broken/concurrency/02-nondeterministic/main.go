@@ -1,0 +1,8 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+func main() { fmt.Println(time.Now().UnixNano()) }

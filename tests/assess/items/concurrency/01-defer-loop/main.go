@@ -1,0 +1,9 @@
+package main
+
+import "fmt"
+
+func main() {
+	for i := range []int{1, 2, 3} {
+		defer fmt.Println(i)
+	}
+}
