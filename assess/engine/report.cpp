@@ -60,7 +60,10 @@ Report make_report(const SessionRecord& rec, const Bank& bank, const rules::Rule
            .path = {}};
 
   for (const Presentation& p : rec.presented) {
-    ReportStep step{.seq = p.seq, .item = p.item, .dimension = p.dimension};
+    ReportStep step;
+    step.seq = p.seq;
+    step.item = p.item;
+    step.dimension = p.dimension;
     if (const Item* item = bank.find(p.item)) {
       step.title = item->title;
       step.kind = to_string(item->kind);
