@@ -211,21 +211,6 @@ TEST_F(SandboxTest, ForkBombHitsTheProcessLimit) {
   expect_clean_and_healthy();
 }
 
-// Without a cgroup, root's runs (uid 65534) hold the process count with RLIMIT_NPROC: the
-// bomb's failed forks show in its stderr.
-TEST_F(SandboxTest, ForkBombWithoutCgroupHitsTheRlimit) {
-  if (!sandbox::probe().drop_privileges) GTEST_SKIP() << "not root: no uid of the run's own to limit";
-  sandbox::Spec spec = sh("bomb() { bomb | bomb & }; bomb; wait");
-  spec.limits.max_processes = 64;
-  spec.limits.wall = 10s;
-  for (const char* without : {"cgroup", "cgroup,pidns"}) {
-    const sandbox::Outcome out = sandbox::detail::run_without(spec, without);
-    EXPECT_EQ(out.status, Status::process_limit) << without << ": " << out.message;
-    EXPECT_EQ(out.message, "fork failed at the limit of 64 processes (seen in stderr: no pids cgroup)");
-    expect_clean_and_healthy();
-  }
-}
-
 TEST_F(SandboxTest, OutputFloodIsCutAtTheLimit) {
   sandbox::Spec spec = sh("head -c 1073741824 /dev/zero");
   spec.limits.max_output_bytes = 64u << 10;
