@@ -277,6 +277,33 @@ G* steal_work(M* m) {
 
 G* inject_polled(M* m, G* list);
 
+// How long an M that ran out of work keeps polling the network before it gives up its P.
+// Long enough to span a loopback request/response round trip of the peer (wrk's turnaround is
+// 20-40 us here), short enough that an idle server burns next to nothing: one such window
+// each time the whole runtime goes idle.
+constexpr std::int64_t kPollSpinNs = 50'000;
+
+// Go parks the M in epoll_wait at once; the next request then waits for the kernel to wake a
+// sleeping thread (tens of microseconds on a VM) on top of the network. Polling a little
+// first keeps a one-connection exchange on a running thread. Returns a G whose I/O became
+// ready, or nullptr when the window ended or other work appeared (the caller looks again).
+G* poll_briefly(M* m) {
+  Runtime* rt = m->rt;
+  if (!netpoll_should_poll() || rt->poll_spinning.exchange(true, std::memory_order_acquire)) {
+    return nullptr;
+  }
+  G* g = nullptr;
+  std::int64_t deadline = nanotime() + kPollSpinNs;
+  while (!g && nanotime() < deadline && netpoll_should_poll() && m->p->runq.empty() &&
+         rt->global_size.load(std::memory_order_relaxed) == 0 &&
+         !rt->stopping.load(std::memory_order_relaxed)) {
+    g = inject_polled(m, netpoll(0));
+    cpu_relax();
+  }
+  rt->poll_spinning.store(false, std::memory_order_release);
+  return g;
+}
+
 // Go's findRunnable: returns the next G to run on m (which holds a P), sleeping the M while
 // there is none. Returns nullptr only when the runtime is stopping.
 G* find_runnable(M* m) {
@@ -319,6 +346,9 @@ G* find_runnable(M* m) {
       if (G* g = steal_work(m)) return g;
       if (rt->global_size.load(std::memory_order_relaxed) > 0) continue;
     }
+
+    if (G* g = poll_briefly(m)) return g;
+    if (!p->runq.empty() || rt->global_size.load(std::memory_order_relaxed) > 0) continue;
 
     // Nothing to do: release the P and sleep.
     {

@@ -97,6 +97,7 @@ struct Runtime {
 
   std::atomic<int> npidle{0};
   std::atomic<int> nmspinning{0};
+  std::atomic<bool> poll_spinning{false};  // an M is in poll_briefly (at most one)
   // Set once, under `lock`, when run() ends; read under the lock or lock-free by findrunnable.
   std::atomic<bool> stopping{false};
   std::atomic<std::int64_t> live_goroutines{0};
