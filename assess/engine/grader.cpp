@@ -55,7 +55,7 @@ void write_file(const fs::path& p, const std::string& content) {
 void link_gocache(const fs::path& snapshot, const fs::path& own) {
   fs::create_directories(own);
   for (const auto& e : fs::recursive_directory_iterator(snapshot)) {
-    fs::path to = own / fs::relative(e.path(), snapshot);
+    fs::path to = own / e.path().lexically_relative(snapshot);
     if (e.is_directory()) fs::create_directory(to);
     else if (e.is_regular_file()) fs::create_symlink(e.path(), to);
   }
@@ -71,20 +71,26 @@ class Scratch {
     root = tmpl;
     item = root / "gopath" / "src" / "item";
     tmp = root / "tmp";
-    fs::create_directories(item);
-    fs::create_directories(tmp);
-    switch (config.cache) {
-      case GoCache::shared:
-        gocache = config.gocache;
-        break;
-      case GoCache::seeded:
-        gocache = root / "gocache";
-        link_gocache(config.gocache, gocache);
-        break;
-      case GoCache::fresh:
-        gocache = root / "gocache";
-        fs::create_directories(gocache);
-        break;
+    try {
+      fs::create_directories(item);
+      fs::create_directories(tmp);
+      switch (config.cache) {
+        case GoCache::shared:
+          gocache = config.gocache;
+          break;
+        case GoCache::seeded:
+          gocache = root / "gocache";
+          link_gocache(config.gocache, gocache);
+          break;
+        case GoCache::fresh:
+          gocache = root / "gocache";
+          fs::create_directories(gocache);
+          break;
+      }
+    } catch (...) {
+      std::error_code ec;
+      fs::remove_all(root, ec);  // no destructor runs for a half-made Scratch
+      throw;
     }
   }
   ~Scratch() {
@@ -97,13 +103,8 @@ class Scratch {
   fs::path root, item, tmp, gocache;
 };
 
-// The item's package directory gets files; sandbox-made files stay writable by the sandbox user.
 void put_files(const fs::path& dir, const Files& files) {
-  for (const auto& [name, content] : files) {
-    write_file(dir / name, content);
-    fs::permissions(dir / name, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                                    fs::perms::others_read);
-  }
+  for (const auto& [name, content] : files) write_file(dir / name, content);
 }
 
 // The program of a predict or diagnose item: the files directly in its directory, but item.json
@@ -162,10 +163,9 @@ class GoRunner {
   }
 
   // go build of the package into <tmp>/prog; "" or why it failed.
-  std::string build_program(bool race, const std::vector<std::string>& extra_flags = {}) {
+  std::string build_program(bool race) {
     std::vector<std::string> argv = {"go", "build"};
     if (race) argv.push_back("-race");
-    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
     argv.insert(argv.end(), {"-o", program().string(), "."});
     sandbox::Outcome out = run(argv, config_.build_wall);
     if (out.ok()) return {};
@@ -303,7 +303,7 @@ TestRun parse_test2json(const std::string& stdout_data) {
   return r;
 }
 
-// From the first line containing `marker`, a few lines: the part of a long output worth showing.
+// From the line containing `marker` on, clipped: the part of a long output worth showing.
 std::string excerpt(const std::string& text, std::string_view marker) {
   std::size_t at = text.find(marker);
   if (at == std::string::npos) return {};
@@ -316,6 +316,12 @@ bool has_check(const FixSpec& fix, std::string_view check) {
 }
 
 }  // namespace
+
+fs::path default_scratch_base() {
+  std::error_code ec;
+  if (fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK | X_OK) == 0) return "/dev/shm";
+  return fs::temp_directory_path();
+}
 
 std::string rewrite_paths(std::string text, const fs::path& scratch) {
   auto replace_all = [&](const std::string& from, const std::string& to) {
@@ -354,8 +360,8 @@ std::string predict_outcome(const sandbox::Outcome& run) {
 }
 
 Answer Answer::from_json(const json& j) {
-  if (!j.is_object() || j.size() != 1)
-    throw std::invalid_argument("an answer is one of {\"choice\": N}, {\"text\": \"...\"}, {\"files\": {...}}");
+  static constexpr const char* forms = "an answer is one of {\"choice\": N}, {\"text\": \"...\"}, {\"files\": {...}}";
+  if (!j.is_object() || j.size() != 1) throw std::invalid_argument(forms);
   Answer a;
   if (j.contains("choice")) {
     if (!j["choice"].is_number_unsigned()) throw std::invalid_argument("answer.choice: must be an index from 0");
@@ -370,7 +376,7 @@ Answer Answer::from_json(const json& j) {
       a.files[name] = content.get<std::string>();
     }
   } else {
-    throw std::invalid_argument("an answer is one of {\"choice\": N}, {\"text\": \"...\"}, {\"files\": {...}}");
+    throw std::invalid_argument(forms);
   }
   return a;
 }

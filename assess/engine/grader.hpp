@@ -43,8 +43,13 @@ namespace assess {
 
 enum class GoCache { shared, seeded, fresh };
 
+// Where gradings make their scratch directories by default: /dev/shm where it is writable (a
+// grading creates and deletes thousands of files, which a busy disk makes take seconds), else
+// the temporary directory.
+std::filesystem::path default_scratch_base();
+
 struct GoConfig {
-  std::filesystem::path scratch_base = std::filesystem::temp_directory_path();
+  std::filesystem::path scratch_base = default_scratch_base();
   GoCache cache = GoCache::fresh;
   std::filesystem::path gocache;  // shared: the GOCACHE; seeded: a snapshot_gocache snapshot
   std::filesystem::path go_libraries = "/usr/share/gocode";  // GOPATH's second entry (Debian's Go libraries)

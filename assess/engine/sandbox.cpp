@@ -110,7 +110,8 @@ class Stack {
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "gocxx-sandbox-XXXXXX").string();
+    std::string tmpl =
+        (fs::temp_directory_path() / (std::string(kLeftoverPrefix) + std::to_string(::getpid()) + "-XXXXXX")).string();
     if (::mkdtemp(tmpl.data()) == nullptr) throw_errno("mkdtemp " + tmpl);
     path_ = tmpl;
   }
@@ -284,7 +285,9 @@ Machine probe_machine() {
   if (layer("cgroup", parent != nullptr, why.c_str())) {
     m.caps.cgroup = true;
     m.cgroup = std::move(parent);
+    Cgroup::sweep(*m.cgroup);
   }
+  for_each_orphan(fs::temp_directory_path(), [](const fs::path& dir) { ::rmdir(dir.c_str()); });
   return m;
 }
 

@@ -80,7 +80,9 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
+// Whether word is in list (cgroup files end in a newline).
 bool has_word(std::string_view list, std::string_view word, char sep) {
+  while (list.ends_with('\n')) list.remove_suffix(1);
   for (std::string_view w : split(list, sep)) {
     if (w == word) return true;
   }
@@ -150,7 +152,9 @@ bool enable_controllers(const fs::path& parent, bool is_ns_root, std::string& wh
   return true;
 }
 
-std::unique_ptr<CgroupParent> find_v2(const fs::path& own, bool own_is_ns_root, std::string& why) {
+}  // namespace
+
+std::unique_ptr<CgroupParent> v2_parent(const fs::path& own, bool own_is_ns_root, std::string& why) {
   fs::path parent = own;
   bool ns_root = own_is_ns_root;
   if (const char* env = std::getenv("ASSESS_SANDBOX_CGROUP"); env != nullptr && *env != '\0') {
@@ -171,8 +175,8 @@ std::unique_ptr<CgroupParent> find_v2(const fs::path& own, bool own_is_ns_root, 
   return found;
 }
 
+namespace {
 std::atomic<std::uint64_t> g_cgroup_seq{0};
-
 }  // namespace
 
 std::vector<MountInfo> parse_mountinfo(std::string_view text) {
@@ -227,7 +231,7 @@ std::unique_ptr<CgroupParent> CgroupParent::find(std::string& why) {
   std::string why_v2;
   if (!dirs.v2.empty() && fs::exists(dirs.v2 / "cgroup.controllers")) {
     const bool ns_root = self.find("0::/\n") != std::string::npos;
-    if (auto parent = find_v2(dirs.v2, ns_root, why_v2)) return parent;
+    if (auto parent = v2_parent(dirs.v2, ns_root, why_v2)) return parent;
   }
   if (!dirs.memory.empty() && !dirs.pids.empty()) {
     auto found = std::make_unique<CgroupParent>();
@@ -243,8 +247,32 @@ std::unique_ptr<CgroupParent> CgroupParent::find(std::string& why) {
   return nullptr;
 }
 
+void for_each_orphan(const fs::path& dir, const std::function<void(const fs::path&)>& f) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!name.starts_with(kLeftoverPrefix)) continue;
+    pid_t pid = 0;
+    const char* digits = name.data() + kLeftoverPrefix.size();
+    const auto [end, err] = std::from_chars(digits, name.data() + name.size(), pid);
+    if (err != std::errc() || end == digits || *end != '-') continue;  // not ours (a Go cache)
+    if (::kill(pid, 0) != 0 && errno == ESRCH) f(e.path());
+  }
+}
+
+void Cgroup::sweep(const CgroupParent& parent) {
+  const std::vector<fs::path> parents =
+      parent.version == 2 ? std::vector<fs::path>{parent.v2} : std::vector<fs::path>{parent.memory, parent.pids, parent.cpuacct};
+  for (const fs::path& under : parents) {
+    if (under.empty()) continue;
+    for_each_orphan(under, [&](const fs::path& dir) {
+      Cgroup orphan(parent.version, {dir});  // its destructor kills and removes
+    });
+  }
+}
+
 Cgroup::Cgroup(const CgroupParent& parent, const Limits& limits) : version_(parent.version) {
-  const std::string name = "gocxx-sandbox-" + std::to_string(::getpid()) + "-" +
+  const std::string name = std::string(kLeftoverPrefix) + std::to_string(::getpid()) + "-" +
                            std::to_string(g_cgroup_seq.fetch_add(1));
   auto make = [&](const fs::path& under) {
     fs::path dir = under / name;

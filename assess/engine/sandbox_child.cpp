@@ -193,8 +193,12 @@ CHILD_FN int command_main(void* arg) {
   int err = ENOENT;
   for (const char* const* path = plan.exec_paths; *path != nullptr; ++path) {
     syscall(SYS_execve, *path, plan.argv, plan.envp);
-    if (errno == EACCES) err = EACCES;  // as execvp: remember it, keep looking
-    else if (errno != ENOENT && errno != ENOTDIR) { err = errno; break; }
+    if (errno == EACCES) {
+      err = EACCES;  // as execvp: remember it, keep looking
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+      err = errno;
+      break;
+    }
   }
   die(kStageExec, err);
 }
@@ -233,8 +237,8 @@ CHILD_FN int child_init(void* arg) {
   const int command = clone(command_main, plan.cmd_stack_top, SIGCHLD, arg);
   if (command < 0) die(kStageFork, errno);
   syscall(SYS_close, 4);  // the command's copy alone tells the parent whether exec worked
-  // The init stays root (it only reaps): the command, running as another uid, cannot kill it
-  // even where there is no PID namespace to protect it.
+  // Where the grader is root, the init stays root (it only reaps): the command, running as
+  // another uid, cannot kill it even where there is no PID namespace to protect it.
   for (;;) {
     int status = 0;
     const long pid = syscall(SYS_wait4, -1, &status, __WALL, nullptr);

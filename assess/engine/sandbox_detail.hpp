@@ -1,6 +1,7 @@
-// The sandbox's internals, shared by its files (sandbox.cpp: run() and probe(); sandbox_child.cpp:
-// the code between clone and exec; sandbox_cgroup.cpp: cgroup v1/v2). Not part of the API; the
-// parsing functions are here so that the tests can feed them other machines' files.
+// The sandbox's internals, shared by its files (sandbox.cpp: run() and probe(); sandbox_plan.cpp:
+// the child's plan; sandbox_child.cpp: the code between clone and exec; sandbox_cgroup.cpp:
+// cgroup v1/v2). Not part of the API; the parsing functions and run_without are here for the
+// tests.
 #pragma once
 
 #include <sys/types.h>
@@ -9,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,16 +52,15 @@ struct MountOp {
 
 // Stages the child reports when it fails; MountOp i reports i.
 enum ChildStage : std::int32_t {
-  kStageFds = -1,
-  kStageSession = -2,
-  kStageLoopback = -3,
-  kStageHostname = -4,
-  kStageRlimit = -5,
-  kStageFork = -6,
-  kStageIdentity = -7,
-  kStageNoNewPrivs = -8,
-  kStageExec = -9,
-  kStageUserns = -10,
+  kStageSession = -1,
+  kStageLoopback = -2,
+  kStageHostname = -3,
+  kStageRlimit = -4,
+  kStageFork = -5,
+  kStageIdentity = -6,
+  kStageNoNewPrivs = -7,
+  kStageExec = -8,
+  kStageUserns = -9,
 };
 
 // What the child writes to the error pipe before it exits without exec'ing.
@@ -115,8 +116,8 @@ struct ProbePlan {
 int probe_child(void* probe);
 
 // run() with some of the machine's layers turned off (a comma-separated list of userns,
-// netns, mountns, pidns, uid, cgroup), as ASSESS_SANDBOX_WITHOUT does for a whole process: the tests
-// run the degraded modes with it.
+// netns, mountns, pidns, uid, cgroup), as ASSESS_SANDBOX_WITHOUT does for a whole process:
+// the tests run the degraded modes with it.
 Outcome run_without(const Spec& spec, std::string_view layers);
 
 // ---- the plan (sandbox_plan.cpp) -----------------------------------------------------------
@@ -173,6 +174,12 @@ class Setup {
 
 // ---- cgroups (sandbox_cgroup.cpp) ----------------------------------------------------------
 
+// What a run leaves outside while it lasts (its cgroup, its root's mount point) is named
+// kLeftoverPrefix + "<grader pid>-...". Calls f(path) for each such entry of dir whose grader
+// is gone.
+inline constexpr std::string_view kLeftoverPrefix = "gocxx-sandbox-";
+void for_each_orphan(const std::filesystem::path& dir, const std::function<void(const std::filesystem::path&)>& f);
+
 // One line of /proc/self/mountinfo.
 struct MountInfo {
   std::string root;          // the mount's root inside its filesystem
@@ -209,6 +216,12 @@ struct CgroupParent {
   std::filesystem::path memory, pids, cpuacct;  // v1: one per controller (cpuacct optional)
 };
 
+// The cgroup v2 parent for runs' cgroups, given the grader's own cgroup directory `own`:
+// ASSESS_SANDBOX_CGROUP, else own (or its parent, where own is the leaf a grader moved to),
+// with the memory and pids controllers enabled for its children. nullptr, with why, where
+// that cannot be.
+std::unique_ptr<CgroupParent> v2_parent(const std::filesystem::path& own, bool own_is_ns_root, std::string& why);
+
 // One run's cgroup: made with its limits, the run's init attached, removed (after killing
 // whatever is left in it) on destruction.
 class Cgroup {
@@ -224,7 +237,13 @@ class Cgroup {
   void kill_all();          // SIGKILL to every process in it
   bool empty() const;
 
+  // Kills what is left in, and removes, the run cgroups of graders that died before they
+  // could (their names hold their pids).
+  static void sweep(const CgroupParent& parent);
+
  private:
+  Cgroup(int version, std::vector<std::filesystem::path> dirs) : dirs_(std::move(dirs)), version_(version) {}
+
   std::vector<std::filesystem::path> dirs_;  // v2: one; v1: memory, pids[, cpuacct]
   int version_;
 };

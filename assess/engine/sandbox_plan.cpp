@@ -276,7 +276,6 @@ std::string Setup::describe(const ChildError& e) const {
     return "sandbox setup: " + what + ": " + err;
   }
   switch (e.stage) {
-    case kStageFds: return "sandbox setup: fds: " + err;
     case kStageSession: return "sandbox setup: setsid: " + err;
     case kStageLoopback: return "sandbox setup: loopback up: " + err;
     case kStageHostname: return "sandbox setup: sethostname: " + err;

@@ -240,11 +240,11 @@ struct SqliteOptions {
   std::chrono::milliseconds busy_timeout = 5s;  // waiting for another process's write lock
 };
 
-// The SQLite store. Opening applies the pending schema migrations in order (each in its own
-// transaction, recorded in table schema_migrations) and refuses a database whose schema is
-// newer than this program, or that is not an assess database. path ":memory:" gives a private
-// in-memory database (tests).
-class SqliteStore : public Store {
+// The SQLite store: one connection, its calls serialized by a mutex. Opening applies the pending
+// schema migrations in order (all in one transaction, each recorded in table schema_migrations)
+// and refuses a database whose schema is newer than this program's, or that is not an assess
+// database. Path ":memory:" gives a private in-memory database (tests).
+class SqliteStore final : public Store {
  public:
   struct Impl;
   explicit SqliteStore(std::unique_ptr<Impl> impl);

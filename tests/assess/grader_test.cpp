@@ -190,6 +190,69 @@ TEST_F(GraderTest, FixResultsJsonForACandidate) {
   expect_scratch_clean();
 }
 
+// Size and modification time of every file under dir.
+std::map<std::string, std::pair<std::uintmax_t, fs::file_time_type>> stat_tree(const fs::path& dir) {
+  std::map<std::string, std::pair<std::uintmax_t, fs::file_time_type>> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) out[e.path().string()] = {e.file_size(), e.last_write_time()};
+  return out;
+}
+
+TEST_F(GraderTest, ACandidateCannotReadHiddenTestsNorChangeTheWarmCache) {
+  // A submission that prints every test file it can find (the hidden ones are gone when its
+  // code runs) and tries to write into every GOCACHE file (the warm snapshot is read-only).
+  std::string snoop = R"(package item
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+func First(n int) int {
+	linked, changed := 0, 0
+	filepath.Walk(os.Getenv("GOCACHE"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode()&os.ModeSymlink != 0 { // the warm cache's entries
+			linked++
+			if f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0); err == nil {
+				if _, err := f.WriteString("poison"); err == nil {
+					changed++
+				}
+				f.Close()
+			}
+			if os.Chmod(p, 0666) == nil {
+				changed++
+			}
+		}
+		return nil
+	})
+	fmt.Printf("changed %d of %d\n", changed, linked)
+	files, _ := filepath.Glob("*_test.go")
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		fmt.Println(string(b))
+	}
+	return 0
+}
+)";
+  // Made once per build tree: copying the warm cache takes seconds.
+  fs::path snapshot = fs::path(ASSESS_TEST_GOCACHE).parent_path() / "gocache-test-snapshot";
+  if (!fs::exists(snapshot)) snapshot_gocache(ASSESS_TEST_GOCACHE, snapshot);
+  auto before = stat_tree(snapshot);
+  ASSERT_FALSE(before.empty());
+  Grader candidate({.scratch_base = *base_ / "scratch", .cache = GoCache::seeded, .gocache = snapshot});
+  json snooped = candidate.grade(item("fetch-leak"), Answer{.files = {{"fetch.go", snoop}}});
+  EXPECT_EQ(snooped["status"], "pass") << snooped.dump(2);  // First returns 0: a result
+  std::string dump = snooped.dump();
+  EXPECT_NE(dump.find("changed 0 of "), std::string::npos) << dump;
+  EXPECT_EQ(dump.find("changed 0 of 0\\n"), std::string::npos) << dump;  // it did try
+  EXPECT_EQ(dump.find("HIDDEN-SOURCE-4b1c"), std::string::npos) << dump;
+  EXPECT_EQ(dump.find("HIDDEN-MARKER"), std::string::npos) << dump;
+  EXPECT_EQ(dump.find("goleak.VerifyTestMain"), std::string::npos) << dump;
+  EXPECT_TRUE(stat_tree(snapshot) == before);
+  expect_scratch_clean();
+}
+
 TEST_F(GraderTest, BrokenItemsAreReportedBroken) {
   Grader g = make_grader();
   Oracle o = g.compute_oracle(item("no-matching-choice"));
