@@ -49,8 +49,9 @@ struct ChaosOptions {
 // Settings for one gocxx::run. Zero means "the default".
 struct Options {
   // Number of Ps (Go's GOMAXPROCS), at most kMaxProcs (else run() throws
-  // std::invalid_argument). Default: the GOCXX_MAXPROCS environment variable, else the number
-  // of hardware threads.
+  // std::invalid_argument). Default: the GOCXX_MAXPROCS environment variable, else the CPUs
+  // this process may run on (its affinity mask), lowered to its cgroup's CPU bandwidth limit
+  // (quota / period, rounded up, at least 2) as Go 1.25 does in containers.
   int procs = 0;
   // Virtual size of each goroutine stack, committed lazily page by page. Default 256 KiB
   // (GOCXX_STACK_SIZE overrides). Rounded up to whole pages; at most kMaxStackSize, else run()

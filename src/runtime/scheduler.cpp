@@ -31,6 +31,7 @@
 #include "gpool.hpp"
 #include "hooks.hpp"
 #include "netpoll.hpp"
+#include "procs.hpp"
 #include "registry.hpp"
 #include "timer.hpp"
 
@@ -655,17 +656,6 @@ G* make_goroutine(Runtime* rt, P* p, void* closure, const ClosureOps& ops, std::
   std::int64_t live = rt->live_goroutines.fetch_add(1, std::memory_order_relaxed) + 1;
   if (tracing()) [[unlikely]] hooks().trace_go_create(g, p, live);
   return g;
-}
-
-int default_procs() {
-  if (const char* env = std::getenv("GOCXX_MAXPROCS")) {
-    char* end = nullptr;
-    long n = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && n > 0 && n <= kMaxProcs) return static_cast<int>(n);
-    std::fprintf(stderr, "gocxx: ignoring invalid GOCXX_MAXPROCS=%s\n", env);
-  }
-  unsigned hw = std::thread::hardware_concurrency();
-  return hw ? static_cast<int>(hw) : 1;
 }
 
 // GOCXX_STACK_SIZE: bytes, digits only (strtoull would accept a sign and wrap), 1 to 1 GiB.
