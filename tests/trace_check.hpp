@@ -65,7 +65,7 @@ struct Trace {
 // never a bare id.
 inline bool names_goroutine(const std::string& name) {
   std::size_t i = 0;
-  for (const char* prefix : {"go ", "block ", "unblock "}) {
+  for (const char* prefix : {"go ", "block ", "unblock ", "long run "}) {
     if (name.rfind(prefix, 0) == 0) i = std::char_traits<char>::length(prefix);
   }
   if (i >= name.size() || name[i++] != 'G') return false;

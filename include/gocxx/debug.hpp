@@ -31,6 +31,10 @@ struct Goroutine {
   GoroutineState state = GoroutineState::runnable;
   std::string wait_reason;  // Go's words ("chan send", "sync.WaitGroup.Wait", ...); "" unless waiting
   std::chrono::steady_clock::time_point wait_since{};  // when it parked (waiting only)
+  // Running only, and only once the scheduler's monitor has seen it hold its thread for 10 ms
+  // without a scheduling point (gocxx has no preemption): since when, to within 5 ms. Dumps
+  // show it ("goroutine running on other thread for 120 ms ...").
+  std::chrono::steady_clock::time_point running_since{};
   std::uint64_t parent_id = 0;  // the goroutine that called go(); 0 for main
   Frame created_by;             // the function that called go() and where
   std::vector<Frame> frames;    // innermost first; gocxx's own frames removed

@@ -25,6 +25,7 @@
 #include "runtime/futex.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/scheduler.hpp"
+#include "runtime/sysmon.hpp"
 
 namespace gocxx::debug {
 
@@ -117,6 +118,7 @@ ReadResult try_read_goroutine(G* g, std::uint64_t live_generation, const G* self
   out.state = state_of(status);
   out.stack_available = false;
   out.pcs.clear();
+  out.long_run_since_ns = base == detail::kRunning ? detail::long_run_since_ns(g) : 0;
   if (g == self) {
     out.state = GoroutineState::running;
   } else if (out.abandoned) {
@@ -198,6 +200,9 @@ Goroutine to_record_shell(const RawGoroutine& raw, FrameCache& cache) {
                                                        : "";
   if (raw.state == GoroutineState::waiting && raw.wait_since_ns != 0) {
     g.wait_since = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(raw.wait_since_ns));
+  }
+  if (raw.long_run_since_ns != 0) {
+    g.running_since = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(raw.long_run_since_ns));
   }
   g.parent_id = raw.parent_id;
   if (!is_run_main(raw.id, raw.parent_id)) g.created_by = cache.creator(raw.create_pc);
@@ -328,7 +333,14 @@ std::string format_with_frames(const Goroutine& g, const std::string& frames_tex
     out += ", " + std::to_string(minutes) + " minutes";
   }
   out += "]:\n";
-  if (!g.stack_available) out += "\tgoroutine running on other thread; stack unavailable\n";
+  if (!g.stack_available) {
+    out += "\tgoroutine running on other thread";
+    if (g.running_since != std::chrono::steady_clock::time_point{}) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - g.running_since);
+      out += " for " + std::to_string(ms.count()) + " ms without a scheduling point";
+    }
+    out += "; stack unavailable\n";
+  }
   out += frames_text;
   out += format_created_by(g.created_by, g.parent_id);
   return out;

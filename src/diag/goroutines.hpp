@@ -25,6 +25,7 @@ struct RawGoroutine {
   debug::GoroutineState state = debug::GoroutineState::runnable;
   detail::WaitReason wait_reason = detail::WaitReason::kZero;
   std::int64_t wait_since_ns = 0;
+  std::int64_t long_run_since_ns = 0;  // running: sysmon's mark (sysmon.hpp), 0 if none
   std::vector<std::uintptr_t> pcs;  // return addresses, innermost first
   bool stack_available = false;
   bool abandoned = false;

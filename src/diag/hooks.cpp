@@ -26,6 +26,7 @@ constinit const Hooks g_hooks = {
     .trace_go_start = diag::trace_go_start,
     .trace_go_stop = diag::trace_go_stop,
     .trace_go_unblock = diag::trace_go_unblock,
+    .trace_long_run = diag::trace_long_run,
     .run_setup = diag::run_setup,
     .run_begin = diag::trace_run_begin,  // GOCXX_TRACE
     .run_end = diag::trace_run_end,      // a trace covers at most one run

@@ -190,6 +190,7 @@ class RuntimeCollector final : public Collector {
             "gocxx_sched_run_queue_length",
             "gocxx_sched_parks_total",
             "gocxx_sched_steals_total",
+            "gocxx_sched_long_running_total",
             "gocxx_netpoll_waits_total",
             "gocxx_net_sockets_opened_total",
             "gocxx_net_sockets_closed_total",
@@ -282,6 +283,10 @@ class RuntimeCollector final : public Collector {
       add_one(out, "gocxx_sched_steals_total",
               "Times a P took goroutines from another P's run queue (work stealing).", T::counter,
               static_cast<double>(ss.steals));
+      add_one(out, "gocxx_sched_long_running_total",
+              "Goroutines seen holding their P for 10 ms without a scheduling point (gocxx has "
+              "no preemption: the P's other goroutines wait meanwhile).",
+              T::counter, static_cast<double>(ss.long_runs));
       add_one(out, "gocxx_netpoll_waits_total",
               "Times goroutines parked waiting for a socket to become ready (wait reason IO wait).",
               T::counter, static_cast<double>(ss.io_waits));

@@ -20,13 +20,14 @@ namespace gocxx::diag {
 
 using detail::WaitReason;
 
-enum class Kind : std::uint8_t { kCreate, kStart, kStop, kUnblock };
+enum class Kind : std::uint8_t { kCreate, kStart, kStop, kUnblock, kLongRun };
 enum class Why : std::uint8_t { kUnknown, kBlock, kYield, kExit, kBlocking, kRunning };
 
 struct Record {
   std::int64_t ts;     // CLOCK_MONOTONIC ns
   std::uint64_t g;     // the goroutine the event is about
-  std::uint64_t a;     // create, start, stop: parent id; unblock: waker id (0: not a goroutine)
+  std::uint64_t a;     // create, start, stop: parent id; unblock: waker id (0: not a goroutine);
+                       // long run: how long it has run, ns
   std::uint64_t b;     // create, start, stop: creation PC (names a goroutine whose create event
                        // fell out of a window)
   std::int32_t p;      // the P it happened on, -1: none

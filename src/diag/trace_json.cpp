@@ -206,6 +206,8 @@ class TraceBuilder {
         case Kind::kUnblock:
           pending[r.g] = i;
           break;
+        case Kind::kLongRun:
+          break;
         case Kind::kStart: {
           w_.known.try_emplace(r.g, Known{r.a, static_cast<std::uintptr_t>(r.b)});
           if (r.p < 0) break;
@@ -345,6 +347,11 @@ class TraceBuilder {
         w.raw(",\"reason\":").str(detail::wait_reason_string(r.reason));
         w.raw(",\"by\":").num(r.a).raw("}}");
         flow_start(w, i, tid, "unblock");
+        break;
+      case Kind::kLongRun:
+        w.event('i', tid, r.ts).raw(",\"s\":\"t\",\"cat\":\"sched\",\"name\":");
+        w.str("long run " + name(r.g)).raw(",\"args\":{\"goid\":").num(r.g);
+        w.raw(",\"running_ms\":").num(r.a / 1'000'000).raw("}}");
         break;
     }
   }

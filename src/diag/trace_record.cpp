@@ -556,6 +556,12 @@ void trace_go_unblock(const G* g, const M* m) {
   });
 }
 
+void trace_long_run(const G* g, const P* p, std::int64_t since_ns) {
+  record(Kind::kLongRun, g, p, [since_ns](Record& r) {
+    r.a = static_cast<std::uint64_t>(std::max<std::int64_t>(r.ts - since_ns, 0));
+  });
+}
+
 // ---- trace::start/stop --------------------------------------------------------------------------
 
 namespace {

@@ -48,6 +48,10 @@ struct alignas(16) G {
   // writes anyway).
   std::atomic<std::uint32_t> resumes{0};
   M* m = nullptr;                      // while running
+  // Set by sysmon when this G has held its P for 10 ms (sysmon.hpp): since when, and the run
+  // it means (the value of `resumes` then).
+  std::atomic<std::int64_t> long_run_since_ns{0};
+  std::atomic<std::uint32_t> long_run_resumes{0};
   G* sched_next = nullptr;             // global run queue link
   void* closure = nullptr;             // the body: in inline_body, or at the stack top
   std::uintptr_t stack_start = 0;      // where the first frame goes (below a stack-held body)

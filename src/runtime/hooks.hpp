@@ -43,6 +43,8 @@ struct Hooks {
   void (*trace_go_stop)(const G* g, const P* p, int why);
   // Parked g is made runnable by the caller (running on M m, or a plain thread if m is null).
   void (*trace_go_unblock)(const G* g, const M* m);
+  // sysmon found g holding P p since since_ns (monotonic) without a scheduling point.
+  void (*trace_long_run)(const G* g, const P* p, std::int64_t since_ns);
 
   // ---- gocxx::run ----
   // Before the run's Runtime is published: diagnostics set up from the environment (SIGQUIT

@@ -32,6 +32,7 @@
 #include "hooks.hpp"
 #include "netpoll.hpp"
 #include "procs.hpp"
+#include "sysmon.hpp"
 #include "registry.hpp"
 #include "timer.hpp"
 
@@ -57,7 +58,9 @@ constexpr std::uint32_t kFairnessInterval = 61;
 // or plain threads, yielded, back from blocking()) or in the ring behind a ping-pong pair that
 // hands runnext back and forth would never run: gocxx has no preemption to break such a pair,
 // as Go's sysmon does. switch_away and find_runnable both ask this one predicate.
-bool fairness_turn(const P* p) { return (p->schedtick + 1) % kFairnessInterval == 0; }
+bool fairness_turn(const P* p) {
+  return (p->schedtick.load(std::memory_order_relaxed) + 1) % kFairnessInterval == 0;
+}
 
 // ---- run queues -----------------------------------------------------------------------------
 
@@ -521,6 +524,12 @@ void bump_resumes(G* g) {
   std::atomic_thread_fence(std::memory_order_release);
 }
 
+// g starts running on p (sysmon watches the pair).
+void started_on(P* p, G* g) {
+  p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  p->running.store(g, std::memory_order_release);  // sysmon reads g's fields after it
+}
+
 void prepare_to_run(M* m, G* g) {
   g->status.store(kRunning, std::memory_order_relaxed);
   bump_resumes(g);
@@ -531,7 +540,7 @@ void prepare_to_run(M* m, G* g) {
   }
   g->m = m;
   m->curg = g;
-  ++m->p->schedtick;
+  started_on(m->p, g);
   if (tracing()) [[unlikely]] hooks().trace_go_start(g, m->p);
 }
 
@@ -541,6 +550,7 @@ void execute(M* m, G* g) {
   fctx::transfer_t t = switch_context(m->g0, g->context, &start);
   // Back on this M's own stack: some goroutine (not necessarily g) switched to g0.
   m->curg = nullptr;
+  if (m->p) m->p->running.store(nullptr, std::memory_order_relaxed);
   on_resume(t);
 }
 
@@ -672,6 +682,7 @@ std::size_t default_stack_size() {
 }
 
 void shutdown(Runtime* rt) {
+  sysmon_stop(rt);
   std::vector<M*> to_join;
   {
     std::lock_guard lk(rt->lock);
@@ -933,6 +944,7 @@ int run_main(void* closure, const ClosureOps& ops, const Options& options) {
   }
   hooks().run_begin();  // GOCXX_TRACE
   chaos.start();
+  sysmon_start(rt);
 
   G* main_g = make_goroutine(rt, nullptr, closure, ops, rt->stack_size,
                              reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)));
@@ -996,6 +1008,7 @@ void enter_blocking() {
     m->in_blocking = true;
     p = std::exchange(m->p, nullptr);
   }
+  p->running.store(nullptr, std::memory_order_relaxed);
   g->status.store(kSyscall, std::memory_order_release);
   if (tracing()) [[unlikely]] hooks().trace_go_stop(g, p, kTraceStopBlocking);
   hand_off_p(rt, p);
@@ -1015,6 +1028,7 @@ void exit_blocking() {
   }
   if (p) {
     m->p = p;
+    started_on(p, g);
     g->status.store(kRunning, std::memory_order_release);
     if (tracing()) [[unlikely]] hooks().trace_go_start(g, p);
     return;

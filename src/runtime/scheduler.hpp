@@ -34,7 +34,11 @@ struct Runtime;
 struct P {
   int id = 0;
   RunQueue runq;
-  std::uint32_t schedtick = 0;   // counts goroutines run; every 61st checks the global queue
+  // Counts goroutines run; every 61st checks the global queue. Written only by the M holding
+  // the P (a plain load and store); sysmon reads it, with `running`, to see a goroutine that
+  // has held the P since its last look.
+  std::atomic<std::uint32_t> schedtick{0};
+  std::atomic<G*> running{nullptr};  // the goroutine running on this P, nullptr between them
   P* idle_next = nullptr;        // Runtime::idle_ps
   static constexpr int kFreeMax = 64;
   G* free_gs[kFreeMax];          // dead Gs with the run's default stack size (Go's gFree)
@@ -101,6 +105,9 @@ struct Runtime {
   // Set once, under `lock`, when run() ends; read under the lock or lock-free by findrunnable.
   std::atomic<bool> stopping{false};
   std::atomic<std::int64_t> live_goroutines{0};
+  std::atomic<std::uint64_t> long_runs{0};  // goroutines sysmon saw run 10 ms without yielding
+  std::thread sysmon;                        // sysmon.cpp
+  std::atomic<std::uint32_t> sysmon_stop{0};  // 1: sysmon returns (its futex word)
   std::atomic<GoroutineId> next_goid{1};  // the main goroutine is 1, as in Go
   std::atomic<std::uint32_t> main_done{0};
 };

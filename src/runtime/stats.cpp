@@ -22,6 +22,7 @@ bool sched_stats(SchedStats& out) {
     out.io_waits += p->io_waits.get();
     out.steals += p->steals.get();
   }
+  out.long_runs = rt->long_runs.load(std::memory_order_relaxed);
   out.goroutines_created = rt->next_goid.load(std::memory_order_relaxed) - 1;
   return true;
 }

@@ -16,6 +16,7 @@ struct SchedStats {
   std::uint64_t parks = 0;     // goroutines parked, summed over the Ps
   std::uint64_t io_waits = 0;  // of those, parked waiting on the network poller
   std::uint64_t steals = 0;    // successful steals from another P's run queue
+  std::uint64_t long_runs = 0;  // goroutines seen holding their P 10 ms without yielding (sysmon)
 };
 
 // The current run's scheduler counters, read racily (each field is one relaxed load). Only a
