@@ -105,23 +105,26 @@ auto prodcons(std::size_t capacity) {
   };
 }
 
-// select2: two producers on unbuffered channels, n items in all; main selects over both.
-Nanos select2(std::int64_t n) {
-  gocxx::Chan<int> a, b;
-  auto producer = [](gocxx::Chan<int> ch, std::int64_t count) {
-    for (std::int64_t i = 0; i < count; ++i) ch.send(int(i));
+// select2 / select2b16: two producers on unbuffered channels (capacity 16), n items in all;
+// main selects over both.
+auto select2(std::size_t capacity) {
+  return [capacity](std::int64_t n) -> Nanos {
+    gocxx::Chan<int> a(capacity), b(capacity);
+    auto producer = [](gocxx::Chan<int> ch, std::int64_t count) {
+      for (std::int64_t i = 0; i < count; ++i) ch.send(int(i));
+    };
+    auto start = Clock::now();
+    gocxx::go(producer, a, n / 2);
+    gocxx::go(producer, b, n - n / 2);
+    std::int64_t sum = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      gocxx::select(gocxx::recv_case(a, [&](std::optional<int> v) { sum += *v; }),
+                    gocxx::recv_case(b, [&](std::optional<int> v) { sum += *v; }));
+    }
+    auto d = Clock::now() - start;
+    if (sum < 0) std::printf("%lld\n", (long long)sum);
+    return d;
   };
-  auto start = Clock::now();
-  gocxx::go(producer, a, n / 2);
-  gocxx::go(producer, b, n - n / 2);
-  std::int64_t sum = 0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    gocxx::select(gocxx::recv_case(a, [&](std::optional<int> v) { sum += *v; }),
-                  gocxx::recv_case(b, [&](std::optional<int> v) { sum += *v; }));
-  }
-  auto d = Clock::now() - start;
-  if (sum < 0) std::printf("%lld\n", (long long)sum);
-  return d;
 }
 
 // mutex8: 8 goroutines share n lock/counter++/unlock operations on one Mutex.
@@ -272,7 +275,7 @@ Nanos deferclosure(std::int64_t n) { return time_calls(n, defer_closure_once); }
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: workloads <pingpong|spawn|prodcons0|prodcons100|select2|mutex8|"
+                 "usage: workloads <pingpong|spawn|prodcons0|prodcons100|select2|select2b16|mutex8|"
                  "wgadddone|defernoarg|deferarg|deferclosure|mem200k|park1m|dump100k> [target-ms]\n");
     return 2;
   }
@@ -280,7 +283,7 @@ int main(int argc, char** argv) {
   const std::string name = argv[1];
   const std::map<std::string, std::function<Nanos(std::int64_t)>> timed{
       {"pingpong", pingpong},   {"spawn", spawn},     {"prodcons0", prodcons(0)},
-      {"prodcons100", prodcons(100)}, {"select2", select2}, {"mutex8", mutex8},
+      {"prodcons100", prodcons(100)}, {"select2", select2(0)}, {"select2b16", select2(16)}, {"mutex8", mutex8},
       {"wgadddone", wgadddone},
       {"defernoarg", defernoarg}, {"deferarg", deferarg},   {"deferclosure", deferclosure},
   };

@@ -118,9 +118,14 @@ func prodcons(capacity int) func(n int) time.Duration {
 	}
 }
 
-// select2: two producers on unbuffered channels, n items in all; main selects over both.
-func select2(n int) time.Duration {
-	a, b := make(chan int), make(chan int)
+// select2 / select2b16: two producers on unbuffered channels (capacity 16), n items in all;
+// main selects over both.
+func select2(capacity int) func(n int) time.Duration {
+	return func(n int) time.Duration { return select2With(capacity, n) }
+}
+
+func select2With(capacity, n int) time.Duration {
+	a, b := make(chan int, capacity), make(chan int, capacity)
 	producer := func(ch chan int, count int) {
 		for i := 0; i < count; i++ {
 			ch <- i
@@ -300,7 +305,7 @@ func deferclosure(n int) time.Duration { return timeCalls(n, deferClosureOnce) }
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: workloads <pingpong|spawn|prodcons0|prodcons100|select2|mutex8|wgadddone|defernoarg|deferarg|deferclosure|mem200k|park1m|dump100k> [target-ms]")
+		fmt.Fprintln(os.Stderr, "usage: workloads <pingpong|spawn|prodcons0|prodcons100|select2|select2b16|mutex8|wgadddone|defernoarg|deferarg|deferclosure|mem200k|park1m|dump100k> [target-ms]")
 		os.Exit(2)
 	}
 	if len(os.Args) > 2 {
@@ -312,7 +317,8 @@ func main() {
 		"spawn":        spawn,
 		"prodcons0":    prodcons(0),
 		"prodcons100":  prodcons(100),
-		"select2":      select2,
+		"select2":      select2(0),
+		"select2b16":   select2(16),
 		"mutex8":       mutex8,
 		"wgadddone":    wgadddone,
 		"defernoarg":   defernoarg,
