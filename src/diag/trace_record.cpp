@@ -305,7 +305,7 @@ void refill_spares(Ring& r) {
 
 // Appends one record for goroutine g on P p (nullptr: none); fill(Record&) sets the rest.
 template <class Fill>
-void record(Kind kind, const G* g, const P* p, Fill fill) {
+void record(Kind kind, std::uint64_t goid, const P* p, Fill fill) {
   ThreadState* st = tls_state;
   if (st == kGone) return note_drop(detail::nanotime());
   if (!st) st = register_thread();
@@ -326,7 +326,7 @@ void record(Kind kind, const G* g, const P* p, Fill fill) {
     if (c) [[likely]] {
       Record& r = c->recs[n];
       r.ts = ts;
-      r.g = g->id;
+      r.g = goid;
       r.a = 0;
       r.b = 0;
       r.p = p ? p->id : -1;
@@ -511,7 +511,7 @@ std::int64_t known_goroutines(std::unordered_map<std::uint64_t, Known>& into) {
 // ---- hooks --------------------------------------------------------------------------------------
 
 void trace_go_create(const G* g, const P* p, std::int64_t live) {
-  record(Kind::kCreate, g, p, [g, live](Record& r) {
+  record(Kind::kCreate, g->id, p, [g, live](Record& r) {
     r.a = g->parent_id;
     r.b = g->create_pc;
     r.live = static_cast<std::uint32_t>(live);
@@ -519,7 +519,7 @@ void trace_go_create(const G* g, const P* p, std::int64_t live) {
 }
 
 void trace_go_start(const G* g, const P* p) {
-  record(Kind::kStart, g, p, [g](Record& r) {
+  record(Kind::kStart, g->id, p, [g](Record& r) {
     r.a = g->parent_id;
     r.b = g->create_pc;
   });
@@ -527,7 +527,7 @@ void trace_go_start(const G* g, const P* p) {
 
 void trace_go_stop(const G* g, const P* p, int why) {
   if (!p) return;  // no P, no slice (back from blocking() with no P free)
-  record(Kind::kStop, g, p, [g, why](Record& r) {
+  record(Kind::kStop, g->id, p, [g, why](Record& r) {
     r.a = g->parent_id;
     r.b = g->create_pc;
     switch (why) {
@@ -550,14 +550,14 @@ void trace_go_stop(const G* g, const P* p, int why) {
 
 void trace_go_unblock(const G* g, const M* m) {
   const G* waker = m ? m->curg : nullptr;
-  record(Kind::kUnblock, g, m ? m->p : nullptr, [g, waker](Record& r) {
+  record(Kind::kUnblock, g->id, m ? m->p : nullptr, [g, waker](Record& r) {
     r.a = waker ? waker->id : 0;
     r.reason = g->wait_reason.load(std::memory_order_relaxed);
   });
 }
 
-void trace_long_run(const G* g, const P* p, std::int64_t since_ns) {
-  record(Kind::kLongRun, g, p, [since_ns](Record& r) {
+void trace_long_run(std::uint64_t goid, const P* p, std::int64_t since_ns) {
+  record(Kind::kLongRun, goid, p, [since_ns](Record& r) {
     r.a = static_cast<std::uint64_t>(std::max<std::int64_t>(r.ts - since_ns, 0));
   });
 }

@@ -43,8 +43,9 @@ struct Hooks {
   void (*trace_go_stop)(const G* g, const P* p, int why);
   // Parked g is made runnable by the caller (running on M m, or a plain thread if m is null).
   void (*trace_go_unblock)(const G* g, const M* m);
-  // sysmon found g holding P p since since_ns (monotonic) without a scheduling point.
-  void (*trace_long_run)(const G* g, const P* p, std::int64_t since_ns);
+  // sysmon found goroutine goid holding P p since since_ns (monotonic) without a scheduling
+  // point. The id, not the G: sysmon does not own the G, which may exit and be reused meanwhile.
+  void (*trace_long_run)(std::uint64_t goid, const P* p, std::int64_t since_ns);
 
   // ---- gocxx::run ----
   // Before the run's Runtime is published: diagnostics set up from the environment (SIGQUIT

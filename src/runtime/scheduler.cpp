@@ -58,9 +58,7 @@ constexpr std::uint32_t kFairnessInterval = 61;
 // or plain threads, yielded, back from blocking()) or in the ring behind a ping-pong pair that
 // hands runnext back and forth would never run: gocxx has no preemption to break such a pair,
 // as Go's sysmon does. switch_away and find_runnable both ask this one predicate.
-bool fairness_turn(const P* p) {
-  return (p->schedtick.load(std::memory_order_relaxed) + 1) % kFairnessInterval == 0;
-}
+bool fairness_turn(const P* p) { return (p->schedtick + 1) % kFairnessInterval == 0; }
 
 // ---- run queues -----------------------------------------------------------------------------
 
@@ -524,12 +522,6 @@ void bump_resumes(G* g) {
   std::atomic_thread_fence(std::memory_order_release);
 }
 
-// g starts running on p (sysmon watches the pair).
-void started_on(P* p, G* g) {
-  p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  p->running.store(g, std::memory_order_release);  // sysmon reads g's fields after it
-}
-
 void prepare_to_run(M* m, G* g) {
   g->status.store(kRunning, std::memory_order_relaxed);
   bump_resumes(g);
@@ -540,7 +532,8 @@ void prepare_to_run(M* m, G* g) {
   }
   g->m = m;
   m->curg = g;
-  started_on(m->p, g);
+  ++m->p->schedtick;
+  m->p->running.store(g, std::memory_order_release);
   if (tracing()) [[unlikely]] hooks().trace_go_start(g, m->p);
 }
 
@@ -1028,7 +1021,7 @@ void exit_blocking() {
   }
   if (p) {
     m->p = p;
-    started_on(p, g);
+    p->running.store(g, std::memory_order_release);
     g->status.store(kRunning, std::memory_order_release);
     if (tracing()) [[unlikely]] hooks().trace_go_start(g, p);
     return;

@@ -34,11 +34,10 @@ struct Runtime;
 struct P {
   int id = 0;
   RunQueue runq;
-  // Counts goroutines run; every 61st checks the global queue. Written only by the M holding
-  // the P (a plain load and store); sysmon reads it, with `running`, to see a goroutine that
-  // has held the P since its last look.
-  std::atomic<std::uint32_t> schedtick{0};
-  std::atomic<G*> running{nullptr};  // the goroutine running on this P, nullptr between them
+  std::uint32_t schedtick = 0;   // counts goroutines run; every 61st checks the global queue
+  // The goroutine running on this P, nullptr between them: what sysmon watches. Release-stored,
+  // so that sysmon may read the G's atomics after loading it.
+  std::atomic<G*> running{nullptr};
   P* idle_next = nullptr;        // Runtime::idle_ps
   static constexpr int kFreeMax = 64;
   G* free_gs[kFreeMax];          // dead Gs with the run's default stack size (Go's gFree)

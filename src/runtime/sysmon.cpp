@@ -1,9 +1,9 @@
 // sysmon (sysmon.hpp). It looks at every P each kBusyPeriodNs, or kIdlePeriodNs while all Ps
-// are idle. A P whose `schedtick` and `running` goroutine have not changed since the last
-// look has been running that goroutine all along; after kLongRunNs it is reported once.
+// are idle. A P whose `running` goroutine is the same run as at the last look (same G, same
+// `resumes`) has been running it all along; after kLongRunNs it is reported once.
 //
-// The scheduler pays one relaxed store per switch for this (P::running beside schedtick, on
-// the P's own cache line): no clock read, no lock. The price is precision: a run is timed
+// The scheduler pays one store per switch for this (P::running, on the P's own cache line): no
+// clock read, no lock. The price is precision: a run is timed
 // from sysmon's first look at it, so "running for" can fall short by up to one period, and a
 // run that started while sysmon slept its idle period is reported up to kIdlePeriodNs late.
 #include "sysmon.hpp"
@@ -20,29 +20,43 @@ namespace {
 constexpr std::int64_t kBusyPeriodNs = 5'000'000;
 constexpr std::int64_t kIdlePeriodNs = 50'000'000;
 
-// What sysmon last saw on one P.
+// What sysmon last saw on one P: a run of goroutine g, named by g's `resumes` (bumped each
+// time g starts running and when it is reused for a new goroutine).
 struct Watch {
   G* g = nullptr;
-  std::uint32_t tick = 0;
+  std::uint32_t resumes = 0;
   std::int64_t since = 0;  // when it first saw this run
   bool reported = false;
 };
 
+// g's id, read while g may be exiting and being reused by its M: uninstrumented (sysmon does
+// not own g), and valid only if the caller then finds g's `resumes` unchanged.
+[[gnu::no_sanitize_thread]] GoroutineId racy_id(const G* g) {
+  return *static_cast<const volatile GoroutineId*>(&g->id);
+}
+
 void look_at(Runtime* rt, P* p, Watch& w, std::int64_t now) {
   G* g = p->running.load(std::memory_order_acquire);
-  const std::uint32_t tick = p->schedtick.load(std::memory_order_relaxed);
-  if (g == nullptr || g != w.g || tick != w.tick) {
-    w = Watch{g, tick, now, false};
+  if (g == nullptr) {
+    w = Watch{};
+    return;
+  }
+  const std::uint32_t resumes = g->resumes.load(std::memory_order_acquire);
+  if (g != w.g || resumes != w.resumes) {
+    w = Watch{g, resumes, now, false};
     return;
   }
   if (w.reported || now - w.since < kLongRunNs) return;
+  const GoroutineId id = racy_id(g);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (g->resumes.load(std::memory_order_relaxed) != resumes) return;  // it stopped meanwhile
   w.reported = true;
   rt->long_runs.fetch_add(1, std::memory_order_relaxed);
-  // The mark names the run by `resumes`: once g stops, or stops and runs again, it no longer
-  // matches and dumps ignore it. (Gs are never freed, so g stays readable.)
+  // The mark names the run: once g stops, or stops and runs again, it no longer matches and
+  // dumps ignore it. (Gs are never freed, so g stays writable.)
   g->long_run_since_ns.store(w.since, std::memory_order_relaxed);
-  g->long_run_resumes.store(g->resumes.load(std::memory_order_relaxed), std::memory_order_release);
-  if (tracing()) [[unlikely]] hooks().trace_long_run(g, p, w.since);
+  g->long_run_resumes.store(resumes, std::memory_order_release);
+  if (tracing()) [[unlikely]] hooks().trace_long_run(id, p, w.since);
 }
 
 void sysmon_main(Runtime* rt) {
