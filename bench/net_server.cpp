@@ -63,7 +63,7 @@ void serve(gocxx::net::Conn c) {
       break;
     }
   }
-  c.close();
+  (void)c.close();
 }
 
 }  // namespace

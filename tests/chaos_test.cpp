@@ -297,7 +297,7 @@ TEST(Chaos, TimersAndPlainThreadsAreLeftAlone) {
           }
         });
         for (int i = 0; i < 100; ++i) EXPECT_EQ(*ch.recv(), i);
-        plain.join();
+        plain.join();  // NOLINT(gocxx-blocking-call): the thread has sent its last value
       },
       {.procs = 2, .chaos = ChaosOptions{.yield = 1, .seed = 9}});
 }
@@ -394,7 +394,7 @@ TEST(ChaosDeathTest, APointReachedHoldingARuntimeLockIsFatalInLockRankBuilds) {
   EXPECT_EXIT(gocxx::run(
                   [] {
                     gocxx::detail::RankedMutex<gocxx::detail::LockRank::kTimers> timers;
-                    timers.lock();
+                    timers.lock();  // NOLINT(gocxx-blocking-call): the runtime's own lock
                     gocxx::detail::chaos_point();
                   },
                   {.chaos = ChaosOptions{.yield = 1, .seed = 1}}),

@@ -696,6 +696,7 @@ TEST(Context, AfterFuncNotCalledAfterStop) {
   run_with(2, [] {
     auto [ctx, cancel] = context::with_cancel(context::background());
     std::atomic<bool> ran{false};
+    // NOLINTNEXTLINE(gocxx-go-capture-ref): stop() returns true below: f never runs
     auto stop = context::after_func(ctx, [&ran] { ran = true; });
     EXPECT_EQ(context::detail::registered_children(ctx), 1u);
     EXPECT_TRUE(stop());
@@ -724,11 +725,13 @@ TEST(Context, AfterFuncIsCalledAsynchronously) {
 TEST(Context, AfterFuncOnAContextThatIsNeverDone) {
   run_with(1, [] {
     std::atomic<bool> ran{false};
+    // NOLINTBEGIN(gocxx-go-capture-ref): stop() and stop2() return true: f never runs
     auto stop = context::after_func(context::background(), [&ran] { ran = true; });
     EXPECT_TRUE(stop());
     auto stop2 = context::after_func(
         context::without_cancel(context::with_cancel(context::background()).first),
         [&ran] { ran = true; });
+    // NOLINTEND(gocxx-go-capture-ref)
     EXPECT_TRUE(stop2());
     EXPECT_FALSE(ran.load());
     EXPECT_EQ(panic_message([] { context::after_func(context::background(), nullptr); }),

@@ -116,21 +116,21 @@ TEST(Errgroup, TryGo) {
 
     EXPECT_TRUE(g.try_go(fn));  // every slot is free again
     gocxx::go([ch]() mutable { ch.recv(); });
-    g.wait();
+    EXPECT_FALSE(g.wait());
 
     g.set_limit(1);  // switch the limit
     EXPECT_TRUE(g.try_go(fn));
     EXPECT_FALSE(g.try_go(fn));
     gocxx::go([ch]() mutable { ch.recv(); });
-    g.wait();
+    EXPECT_FALSE(g.wait());
 
     g.set_limit(0);  // block all calls
     for (int i = 0; i < 1024; ++i) EXPECT_FALSE(g.try_go(fn));
-    g.wait();
+    EXPECT_FALSE(g.wait());
 
     g.set_limit(-1);  // no limit
     for (int i = 0; i < 3; ++i) EXPECT_TRUE(g.try_go([] { return error(); }));
-    g.wait();
+    EXPECT_FALSE(g.wait());
   });
 }
 
@@ -214,7 +214,7 @@ TEST(Errgroup, PanicIsRethrownByWaitAfterTheOthersFinish) {
     std::optional<gocxx::PanicValue> recovered;
     gocxx::func([&](gocxx::Defer& defer) {
       defer([&] { recovered = gocxx::recover(); });
-      g.wait();
+      (void)g.wait();
       ADD_FAILURE() << "wait() returned instead of panicking";
     });
     ASSERT_TRUE(recovered.has_value());
@@ -223,8 +223,8 @@ TEST(Errgroup, PanicIsRethrownByWaitAfterTheOthersFinish) {
     EXPECT_TRUE(sibling_finished.load());  // wait() waited for everyone first
     EXPECT_TRUE(is_done(ctx));
     // Go panics again on every Wait.
-    EXPECT_EQ(panic_message([&] { g.wait(); }), "boom");
-    EXPECT_EQ(panic_message([&] { g.wait(); }), "boom");
+    EXPECT_EQ(panic_message([&] { (void)g.wait(); }), "boom");
+    EXPECT_EQ(panic_message([&] { (void)g.wait(); }), "boom");
   });
 }
 
@@ -244,7 +244,7 @@ TEST(Errgroup, FirstPanicWinsAndErrorsStillCancel) {
     std::optional<gocxx::PanicValue> recovered;
     gocxx::func([&](gocxx::Defer& defer) {
       defer([&] { recovered = gocxx::recover(); });
-      g.wait();
+      (void)g.wait();
     });
     ASSERT_TRUE(recovered && recovered->as<int>());
     EXPECT_TRUE(*recovered->as<int>() == 42 || *recovered->as<int>() == 7);
@@ -257,7 +257,7 @@ TEST(Errgroup, CxxExceptionsPropagateThroughWait) {
     g.go([]() -> error { throw std::runtime_error("bad input"); });
     g.go([] { return gocxx::errors::make("ordinary error"); });
     try {
-      g.wait();
+      (void)g.wait();
       ADD_FAILURE() << "wait() did not throw";
     } catch (const std::runtime_error& e) {
       EXPECT_STREQ(e.what(), "bad input");
@@ -276,7 +276,7 @@ TEST_F(ErrgroupDeathTest, UnrecoveredPanicEndsTheProgramWithGosReport) {
                        [] {
                          errgroup::Group g;
                          g.go([] { return explode(); });
-                         g.wait();
+                         (void)g.wait();
                        }),
               testing::ExitedWithCode(2),
               "^panic: boom\n\ngoroutine 1 \\[running\\]:\n(.|\n)*explode");

@@ -395,7 +395,7 @@ TEST(MutexDeathTest, UnlockOfUnlockedMutexInGoroutine) {
                        [] {
                          Mutex mu;
                          Chan<bool> never;
-                         go([&] { mu.unlock(); });
+                         go([&] { mu.unlock(); });  // NOLINT(gocxx-go-capture-ref): dies first
                          never.recv();
                        }),
               testing::ExitedWithCode(2), "fatal error: sync: unlock of unlocked mutex");
@@ -836,6 +836,7 @@ TEST_P(WaitGroupP, MixedWithPlainThreads) {
     WaitGroup goroutines_done;
     goroutines_done.add(kWorkers);
     for (int i = 0; i < kWorkers; ++i) {
+      // NOLINTNEXTLINE(gocxx-go-capture-ref): joined by the checker thread's wait() and join()
       go([&, i] {
         gocxx::time::sleep(std::chrono::milliseconds(i % 3));
         results[i] = i * i;
@@ -1305,6 +1306,7 @@ TEST_P(CondP, PlainThreadsAndGoroutines) {
       stage = 4;
       c.signal();
     });
+    // NOLINTNEXTLINE(gocxx-go-capture-ref): joined by the stage handshake under m, below
     go([&] {
       std::unique_lock lk(m);
       stage = 1;

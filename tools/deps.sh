@@ -24,7 +24,8 @@ GOCXX_DEPS_TEST=(libgtest-dev libgmock-dev  # GTest::gtest, GTest::gmock (Debian
                  gdb                        # the gdb extension's test (tests/gdb_test.sh)
                  prometheus                 # promtool and a real server: tests/metrics, prometheus_test
                  wrk                        # bench/compare_http
-                 libtbb-dev libcuckoo-dev)  # map_bench's references (optional in CMake)
+                 libtbb-dev libcuckoo-dev   # map_bench's references (optional in CMake)
+                 clang-tidy-14 libclang-14-dev llvm-14-dev)  # gocxx-vet (tools/vet): its plugin
 
 gocxx_install_deps() {
   local packages=("${GOCXX_DEPS_DEMO[@]}")

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
     srv.read_header_timeout = 5s;
     srv.idle_timeout = 60s;
     gocxx::Chan<gocxx::error> served(1);
+    // NOLINTNEXTLINE(gocxx-go-capture-ref): joined at the end (served.recv() or the select)
     gocxx::go([&] { served.send(srv.listen_and_serve()); });
     std::printf("serving on http://%s (debug endpoints on)\n", addr.c_str());
     std::fflush(stdout);
@@ -62,11 +63,14 @@ int main(int argc, char** argv) {
       sigwait(&stop_signals, &sig);
       stop.send(sig);
     }).detach();
+    bool failed = false;
     gocxx::select(gocxx::recv_case(stop, [](auto) {}),
-                  gocxx::recv_case(served, [](auto err) {
+                  gocxx::recv_case(served, [&](auto err) {
                     std::fprintf(stderr, "service: %s\n", err->message().c_str());
+                    failed = true;
                   }));
     auto [ctx, cancel] = gocxx::context::with_timeout(gocxx::context::background(), 5s);
     if (auto err = srv.shutdown(ctx)) std::fprintf(stderr, "service: shutdown: %s\n", err.message().c_str());
+    if (!failed) (void)served.recv();  // listen_and_serve has returned: the goroutine is done
   });
 }

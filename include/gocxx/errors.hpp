@@ -26,7 +26,9 @@ class ErrorBase {
   virtual std::string message() const = 0;
 };
 
-class error {
+// [[nodiscard]]: a function returning an error by value (conn.close(), g.wait(), ...) warns
+// when the caller ignores it (errcheck); `(void)f()` says the error is ignored on purpose.
+class [[nodiscard]] error {
  public:
   error() = default;
   error(std::nullptr_t) {}

@@ -292,6 +292,7 @@ bool Session::prepare() {
 void Session::drive() {
   const Settings& s = o_.settings;
   auto [u, uerr] = http::parse_url(s.target);
+  if (uerr) return fail("--target " + s.target + ": " + uerr.message(), Outcome::Failure::usage);
   std::string upstream = u.host.find(':') == std::string::npos ? u.host + ":80" : u.host;
   std::unique_ptr<Proxy> proxy;
   try {
