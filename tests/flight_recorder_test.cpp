@@ -224,6 +224,9 @@ TEST(FlightRecorder, ApiWritesTheWindowToAFile) {
     gocxx::trace::start_flight_recorder({.max_bytes = kMaxBytes});
     Busy busy(1);
     gocxx::time::sleep(20ms);
+    // Stopped before the mark: a busy ring of 1 MiB turns over in about 10 ms, so a thread
+    // descheduled between mark() and the write (a loaded machine) would lose the mark's events.
+    busy.stop();
     frtest::mark();
     std::string path = dir + "/window.json";
     std::int64_t before = now_ns();
@@ -236,7 +239,6 @@ TEST(FlightRecorder, ApiWritesTheWindowToAFile) {
     EXPECT_EQ(t.end_ns, w.end_ns);
     EXPECT_TRUE(t.mentions("frtest::mark"));
     EXPECT_EQ(gocxx::trace::flight_recorder_stats().last_path, path);
-    busy.stop();
   });  // the end of the run stops it
   EXPECT_FALSE(gocxx::trace::flight_recorder_enabled());
   fs::remove_all(dir);
