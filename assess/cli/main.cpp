@@ -2,7 +2,7 @@
 //
 //   assess bank list [--dimension D]                     the items, one per line
 //   assess bank check [--item ID] [--jobs N] [--json]    every oracle against Go 1.19
-//   assess take [--dimension D]... [--candidate H] [--resume SESSION] ...   take an assessment
+//   assess take [--dimension D]... [--pressure] [--candidate H] [--resume SESSION] ...   take an assessment
 //   assess report SESSION [--json]                       the seed's results table and the item path
 //   assess calibrate [--min-responses N] [--dry-run]     re-estimate item parameters (EM)
 //
@@ -96,10 +96,13 @@ class Args {
     if (!args_.empty()) throw UsageError("unexpected argument \"" + args_.front() + "\"");
   }
 
+  // Asked twice by some commands (the items, then rules.json): the first answer holds.
   fs::path bank() {
-    if (auto v = value("--bank")) return *v;
-    if (const char* env = std::getenv("ASSESS_BANK")) return env;
-    return GOCXX_ASSESS_BANK;
+    if (!bank_) {
+      const char* env = std::getenv("ASSESS_BANK");
+      bank_ = value("--bank").value_or(env ? env : GOCXX_ASSESS_BANK);
+    }
+    return *bank_;
   }
 
   fs::path db() {
@@ -116,6 +119,7 @@ class Args {
 
  private:
   std::vector<std::string> args_;
+  std::optional<fs::path> bank_;
 };
 
 assess::Bank load(Args& args) {
@@ -161,16 +165,6 @@ int bank_check(Args& args) {
   return report.ok() ? 0 : 1;
 }
 
-// A candidate's answers run in the sandbox with an empty GOCACHE of their own
-// (GoCache::fresh): nothing a run writes can reach another grading. GoCache::seeded would save
-// ~15 s per fix item, but its warm snapshot can still be changed from inside a run (found by
-// grader_test; being fixed), so it is not used for candidates yet.
-assess::Grader candidate_grader(const fs::path& cache) {
-  assess::GoConfig config;
-  config.cache = assess::GoCache::fresh;
-  return assess::Grader(config, assess::OracleCache(cache / "oracles"));
-}
-
 int take(Args& args) {
   assess::cli::TakeOptions o;
   const char* user = std::getenv("USER");
@@ -179,6 +173,7 @@ int take(Args& args) {
   while (std::optional<std::string> d = args.value("--dimension")) o.config.dimensions.push_back(*d);
   o.config.max_items = args.integer("--max-items", 12);
   o.config.seed = static_cast<std::uint64_t>(args.integer("--seed", 0));
+  o.config.pressure = args.flag("--pressure");  // drills graded under seeded faults (engine/session.hpp)
   if (std::optional<std::string> r = args.value("--resume")) {
     try {
       o.resume = std::stoll(*r);
@@ -192,7 +187,7 @@ int take(Args& args) {
   args.done();
   assess::rules::RuleSet rules = assess::rules::RuleSet::load(root / "rules.json");
   auto store = assess::open_sqlite_store(db);
-  assess::Grader grader = candidate_grader(cache);
+  assess::Grader grader = assess::cli::candidate_grader(cache);
   int status = 0;
   gocxx::run([&] {
     status = assess::cli::take(o, {bank, rules, grader, *store}, std::cin, std::cout);
@@ -283,7 +278,7 @@ struct Command {
 const Command kCommands[] = {
     {{"bank", "list"}, "[--dimension D]", bank_list},
     {{"bank", "check"}, "[--item ID] [--jobs N] [--json]", bank_check},
-    {{"take"}, "[--dimension D]... [--candidate HANDLE] [--name NAME] [--max-items N] [--seed N] [--resume SESSION] [--work DIR] [--db FILE]", take},
+    {{"take"}, "[--dimension D]... [--candidate HANDLE] [--name NAME] [--max-items N] [--seed N] [--pressure] [--resume SESSION] [--work DIR] [--db FILE]", take},
     {{"report"}, "SESSION [--json] [--db FILE]", report},
     {{"calibrate"}, "[--min-responses N] [--dry-run] [--db FILE]", calibrate},
 };

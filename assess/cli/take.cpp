@@ -1,16 +1,23 @@
 // `assess take`: an assessment in the terminal, one item at a time.
 //
 // Reads answers line by line from stdin, so it works in a terminal and under a script (the
-// test drives it through a pty). Fix items are edited as files: the editable files are written
-// to a work directory, the candidate edits them (with $EDITOR when they type "e", or any
-// editor), then presses Enter to submit. "q" leaves; the session stays resumable.
+// test drives it through a pty, tools/assess-demo through a pipe). Fix items are edited as
+// files: the editable files are written to a work directory, the candidate edits them (with
+// $EDITOR when they type "e", or any editor), then presses Enter to submit. "q" leaves; the
+// session stays resumable.
 #include "take.hpp"
 
+#include <fcntl.h>  // AT_FDCWD
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <system_error>
 
 #include <gocxx/runtime.hpp>
 
@@ -24,20 +31,23 @@ namespace {
 
 struct Quit {};  // the candidate typed q, or stdin ended
 
-// One line of input; reading blocks the thread, so the runtime gets it out of the way.
-std::string read_line(std::istream& in) {
+// One line of input; reading blocks the thread, so the runtime gets it out of the way. A line
+// read from a pipe or a file is echoed (a terminal echoes what is typed itself), so that a
+// scripted session's transcript shows the answers.
+std::string read_line(std::istream& in, std::ostream& out) {
   std::string line;
   bool ok = false;
   gocxx::blocking([&] { ok = static_cast<bool>(std::getline(in, line)); });
   if (!ok) throw Quit{};
   if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (&in == &std::cin && ::isatty(STDIN_FILENO) == 0) out << line << "\n";
   if (line == "q") throw Quit{};
   return line;
 }
 
 std::string prompt(std::istream& in, std::ostream& out, const std::string& text) {
   out << text << std::flush;
-  return read_line(in);
+  return read_line(in, out);
 }
 
 std::string minutes(std::chrono::milliseconds ms) {
@@ -86,7 +96,7 @@ Answer ask_text(std::istream& in, std::ostream& out, const CandidateView& v) {
   if (v.answer == "number") return Answer{.text = prompt(in, out, "\nanswer (a number, q to leave): ")};
   out << "\nType the program's output; finish with a line holding only a dot (.):\n";
   std::string text;
-  for (std::string line; (line = read_line(in)) != ".";) text += line + "\n";
+  for (std::string line; (line = read_line(in, out)) != ".";) text += line + "\n";
   return Answer{.text = text};
 }
 
@@ -99,7 +109,7 @@ Answer ask_files(std::istream& in, std::ostream& out, const CandidateView& v, co
   out << "\nEdit these files, then press Enter to submit (e: open them in $EDITOR, q: leave):\n";
   for (const std::string& name : v.editable) out << "  " << (dir / name).string() << "\n";
   for (;;) {
-    std::string line = read_line(in);
+    std::string line = read_line(in, out);
     if (line != "e") break;
     const char* editor = std::getenv("EDITOR");
     std::string cmd = std::string(editor && *editor ? editor : "vi");
@@ -140,7 +150,63 @@ void show_result(std::ostream& out, const Graded& g) {
   for (const rules::Firing& f : g.fired) out << "  (adaptive rule " << f.rule << " fired)\n";
 }
 
+// When the warm cache last changed: Go adds entries to its 256 subdirectories, which changes
+// their mtime, not the top directory's.
+fs::file_time_type last_change(const fs::path& gocache) {
+  fs::file_time_type t = fs::last_write_time(gocache);
+  for (const fs::directory_entry& e : fs::directory_iterator(gocache))
+    if (e.is_directory()) t = std::max(t, e.last_write_time());
+  return t;
+}
+
+// <cache>/gocache-snapshot, made again when the warm cache changed after it was taken (its mtime
+// is the warm cache's last change when copied). Several `assess take`s may start at once: each
+// copies into a directory of its own, then puts it in place with one atomic rename (or exchange
+// with the stale one), so none ever sees a half-made snapshot, or no snapshot.
+fs::path seeded_snapshot(const fs::path& cache) {
+  const fs::path warm = cache / "gocache", snapshot = cache / "gocache-snapshot";
+  const fs::file_time_type changed = last_change(warm);
+  std::error_code ec;
+  if (fs::is_directory(snapshot, ec) && fs::last_write_time(snapshot, ec) >= changed) return snapshot;
+  std::cerr << "assess: copying the warm GOCACHE for the gradings (once per bank check)...\n";
+  std::string made = (cache / "gocache-snapshot.new-XXXXXX").string();
+  if (!::mkdtemp(made.data())) throw std::system_error(errno, std::generic_category(), "mkdtemp " + made);
+  try {
+    snapshot_gocache(warm, made);
+    fs::last_write_time(made, changed);
+  } catch (...) {
+    fs::remove_all(made, ec);
+    throw;
+  }
+  // rename(2) does not replace a non-empty directory: a stale snapshot is exchanged with ours. A
+  // file system without RENAME_EXCHANGE keeps the stale one, which is as safe, only less warm.
+  if (::rename(made.c_str(), snapshot.c_str()) != 0)
+    ::renameat2(AT_FDCWD, made.c_str(), AT_FDCWD, snapshot.c_str(), RENAME_EXCHANGE);
+  fs::remove_all(made, ec);  // the stale snapshot; or ours, when another take's came first
+  return snapshot;
+}
+
 }  // namespace
+
+// Seeded is safe for untrusted code: the snapshot is mounted read-only in the sandbox and its
+// files are read-only; a grading's own GOCACHE holds symlinks to them, so a run reads the warm
+// entries but cannot change them, and what it adds dies with its scratch directory (grader_test:
+// ACandidateCannotReadHiddenTestsNorChangeTheWarmCache). The warm cache itself is only ever
+// written by `assess bank check`, which runs the bank's own (trusted) code. It saves ~15 s per
+// fix item over GoCache::fresh (the race-enabled standard library is built already).
+Grader candidate_grader(const fs::path& cache) {
+  GoConfig config;  // GoCache::fresh
+  std::error_code ec;
+  if (fs::is_directory(cache / "gocache", ec)) {
+    try {
+      config.gocache = seeded_snapshot(cache);
+      config.cache = GoCache::seeded;
+    } catch (const std::exception& e) {  // e.g. a bank check removing entries while we copy
+      std::cerr << "assess: grading without the warm GOCACHE (" << e.what() << ")\n";
+    }
+  }
+  return Grader(config, OracleCache(cache / "oracles"));
+}
 
 int take(const TakeOptions& options, const Context& ctx, std::istream& in, std::ostream& out) {
   std::optional<Assessment> a;

@@ -287,8 +287,45 @@ void check_replacement(const Fields& f, const fs::path& dir, const std::vector<s
   if (!any) f.fail("editable", what + " replaces no editable file");
 }
 
+// Variables the grader sets itself: an item's pressure env may not change them.
+bool grader_variable(const std::string& name) {
+  static const std::set<std::string> names = {"GO111MODULE", "GOPATH", "GOCACHE", "GOPROXY", "GOENV", "GOFLAGS",
+                                              "CGO_ENABLED", "TMPDIR", "PATH", "HOME"};
+  return names.count(name) > 0 || name.starts_with("ASSESS_");
+}
+
+PressureSpec load_pressure(const Fields& fix) {
+  Fields f(fix.file(), fix.raw("pressure"), "fix.pressure",
+           {"run", "count", "cpu", "max_goroutines", "timeout_s", "env"});
+  PressureSpec p;
+  p.run = f.str("run", "");
+  p.count = f.integer("count", 1, 20, 1);
+  if (f.has("cpu")) {
+    const json& cpu = f.raw("cpu");
+    if (!cpu.is_array() || cpu.empty()) f.fail("cpu", "must be a non-empty array of GOMAXPROCS values");
+    for (const json& n : cpu) {
+      if (!n.is_number_integer() || n.get<int>() < 1 || n.get<int>() > 64)
+        f.fail("cpu", "must hold integers from 1 to 64");
+      p.cpu.push_back(n.get<int>());
+    }
+  }
+  p.max_goroutines = f.integer("max_goroutines", 1, 1'000'000, 5000);
+  p.timeout_s = f.integer("timeout_s", 1, 600, 60);
+  if (f.has("env")) {
+    static const std::regex name("[A-Z][A-Z0-9_]*");
+    if (!f.raw("env").is_object()) f.fail("env", "must be an object: NAME -> value");
+    for (const auto& [key, value] : f.raw("env").items()) {
+      if (!std::regex_match(key, name)) f.fail("env." + key, "not an environment variable name ([A-Z][A-Z0-9_]*)");
+      if (grader_variable(key)) f.fail("env." + key, "the grader sets it");
+      if (!value.is_string()) f.fail("env." + key, "must be a string");
+      p.env[key] = value.get<std::string>();
+    }
+  }
+  return p;
+}
+
 FixSpec load_fix(const Fields& top, const fs::path& dir) {
-  Fields f(top.file(), top.raw("fix"), "fix", {"package", "editable", "checks", "test_timeout_s", "cgo"});
+  Fields f(top.file(), top.raw("fix"), "fix", {"package", "editable", "checks", "test_timeout_s", "cgo", "pressure"});
   FixSpec x;
   x.package = f.str("package");
   if (!is_go_ident(x.package)) f.fail("package", "not a Go package name");
@@ -315,6 +352,7 @@ FixSpec load_fix(const Fields& top, const fs::path& dir) {
   }
   x.test_timeout_s = f.integer("test_timeout_s", 1, 600, 20);
   x.cgo = f.boolean("cgo", false);
+  if (f.has("pressure")) x.pressure = load_pressure(f);
 
   fs::path hidden = dir / "hidden";
   if (fs::exists(hidden)) {
@@ -332,7 +370,7 @@ FixSpec load_fix(const Fields& top, const fs::path& dir) {
   if (fs::is_directory(wrong)) {
     for (const auto& e : fs::directory_iterator(wrong)) {
       if (!e.is_directory()) continue;
-      WrongSolution w{e.path().filename().string(), "", ""};
+      WrongSolution w{e.path().filename().string(), "", "", ""};
       fs::path expect = e.path() / "expect.json";
       json j;
       try {
@@ -340,19 +378,28 @@ FixSpec load_fix(const Fields& top, const fs::path& dir) {
       } catch (const json::exception& ex) {
         throw BankError(expect, "", std::string("not valid JSON: ") + ex.what());
       }
-      Fields ef(expect, j, "", {"fails", "why"});
+      Fields ef(expect, j, "", {"fails", "why", "shows"});
       w.fails = ef.str("fails");
       w.why = ef.str("why");
+      w.shows = ef.str("shows", "");
       std::string check = w.fails.starts_with("test:") ? "test" : w.fails;
       if (w.fails.starts_with("test:") && !is_go_ident(w.fails.substr(5)))
         ef.fail("fails", "\"test:\" must name a test function");
-      if (std::find(x.checks.begin(), x.checks.end(), check) == x.checks.end())
+      if (w.fails == "pressure") {
+        if (!x.pressure) ef.fail("fails", "\"pressure\" needs the item's fix.pressure section");
+      } else if (std::find(x.checks.begin(), x.checks.end(), check) == x.checks.end()) {
         ef.fail("fails", "\"" + w.fails + "\" is not one of the item's checks");
+      }
+      if (!w.shows.empty() && w.fails != "pressure") ef.fail("shows", "only for \"fails\": \"pressure\"");
       check_replacement(f, e.path(), x.editable, "wrong/" + w.name + "/");
       x.wrong.push_back(std::move(w));
     }
   }
   if (x.wrong.size() < 2) top.fail("fix", "needs at least two known-wrong solutions (wrong/<name>/)");
+  bool drill_wrong =
+      std::any_of(x.wrong.begin(), x.wrong.end(), [](const WrongSolution& w) { return w.fails == "pressure"; });
+  if (x.pressure && !drill_wrong)
+    f.fail("pressure", "a drill needs a known-wrong solution that fails at \"pressure\" (and passes every other check)");
   std::sort(x.wrong.begin(), x.wrong.end(),
             [](const WrongSolution& a, const WrongSolution& b) { return a.name < b.name; });
   return x;
@@ -450,6 +497,12 @@ Item load_item(const fs::path& dir) {
   }
   it.content_hash = h.hex();
   return it;
+}
+
+fs::path bank_library(const Item& item) {
+  std::error_code ec;
+  fs::path lib = fs::canonical(item.dir.parent_path().parent_path() / "_lib", ec);
+  return ec ? fs::path() : lib;
 }
 
 const Item* Bank::find(std::string_view id) const {

@@ -55,8 +55,24 @@ struct DiagnoseSpec {
 
 struct WrongSolution {
   std::string name;  // the directory under wrong/
-  std::string fails; // the check it must fail at: build, vet, race, leak, test or test:TestName
+  std::string fails; // the check it must fail at: build, vet, race, leak, test, test:TestName or pressure
   std::string why;   // the defect, one line
+  std::string shows; // fails == "pressure" only, optional: text the pressure check's message must contain
+};
+
+// A fix item's pressure drill (item.json fix.pressure; seed ch. 5: "under pressure, inject 10%
+// network jitter, watch goroutine growth"). Graded under pressure, a submission that passes
+// the item's checks runs its tests once more, as the `pressure` check: the same test binary,
+// with ASSESS_PRESSURE=1, the seed, the fault rate and max_goroutines in the environment, so
+// the hidden tests written with the bank's Go package assess/pressure (<bank>/_lib) inject
+// faults, drive load and watch the goroutines.
+struct PressureSpec {
+  std::string run;           // -test.run: the tests to run again ("" = all of them)
+  int count = 1;             // -test.count
+  std::vector<int> cpu;      // -test.cpu (GOMAXPROCS values); empty: the default
+  int max_goroutines = 5000; // ASSESS_PRESSURE_MAX_GOROUTINES: pressure.Watch's bound
+  int timeout_s = 60;        // -test.timeout of the pressure run
+  std::map<std::string, std::string> env;  // more environment for the pressure run
 };
 
 struct FixSpec {
@@ -65,6 +81,7 @@ struct FixSpec {
   std::vector<std::string> checks;    // subset of kChecks, in that order
   int test_timeout_s = 20;
   bool cgo = false;
+  std::optional<PressureSpec> pressure;  // a drill: at least one wrong solution fails at "pressure"
   std::vector<WrongSolution> wrong;   // sorted by name
 };
 inline constexpr const char* kChecks[] = {"build", "vet", "race", "leak", "test"};
@@ -109,6 +126,10 @@ class BankError : public std::runtime_error {
 
 // Loads and validates one item directory. Throws BankError.
 Item load_item(const std::filesystem::path& dir);
+
+// The Go packages the bank ships for its items' tests (assess/pressure): <bank>/_lib, a
+// GOPATH entry, canonical (the sandbox mounts it at that path); empty when the bank has none.
+std::filesystem::path bank_library(const Item& item);
 
 struct Bank {
   std::vector<Item> items;          // sorted by dimension, then directory name

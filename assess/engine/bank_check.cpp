@@ -42,22 +42,33 @@ void check_oracle(const Item& item, Grader& grader, ItemCheck& c) {
 }
 
 void check_fix(const Item& item, Grader& grader, ItemCheck& c) {
-  FixResult ref = grader.run_fix(item, read_files(item.dir / "solution"));
+  // A drill's solutions are all graded under pressure (with the grader's default seed and
+  // rate): the reference must pass the drill too, and a wrong solution that fails at an
+  // earlier check never gets to it.
+  Pressure pressure{.on = item.fix->pressure.has_value()};
+  FixResult ref = grader.run_fix(item, read_files(item.dir / "solution"), pressure);
   if (ref.verdict == "error") c.problems.push_back("solution/ could not be graded: " + ref.message);
   else if (ref.verdict != "pass") c.problems.push_back("solution/ " + ref.message);
+  else if (pressure.on)
+    c.notes.push_back("solution/ passes, also under pressure (" + std::to_string(ref.pressure.value("wall_ms", 0)) +
+                      " ms)");
   else c.notes.push_back("solution/ passes");
   for (const WrongSolution& w : item.fix->wrong) {
     Files files = read_files(item.dir / "wrong" / w.name);
     files.erase("expect.json");
-    FixResult r = grader.run_fix(item, files);
+    FixResult r = grader.run_fix(item, files, pressure);
     std::string who = "wrong/" + w.name + "/";
     bool test_named = w.fails.starts_with("test:");
     std::string check = test_named ? "test" : w.fails;
     bool as_stated = r.verdict == check &&
                      (!test_named || std::find(r.failed_tests.begin(), r.failed_tests.end(), w.fails.substr(5)) !=
                                          r.failed_tests.end());
-    if (as_stated) {
-      c.notes.push_back(who + " fails at " + w.fails);
+    if (as_stated && r.message.find(w.shows) == std::string::npos) {
+      c.problems.push_back(who + " fails at pressure, but not showing \"" + w.shows + "\" as expect.json says: " +
+                           r.message);
+    } else if (as_stated) {
+      c.notes.push_back(who + " fails at " + w.fails +
+                        (check == "pressure" ? ": " + r.pressure.value("message", std::string()) : ""));
     } else if (r.verdict == "pass") {
       c.problems.push_back(who + " passes every check; expect.json says it fails at " + w.fails);
     } else if (r.verdict == "error") {

@@ -11,8 +11,11 @@
 // exactly one choice equal to it or (number) an integer last line; diagnose: the artifact
 // produced twice (once for gcflags_m and vet), its extractor naming exactly one choice, the
 // same one both times; fix: the reference passes every check, each wrong solution fails at
-// the check its expect.json states. Sound oracles are stored in the grader's cache, so `take`
-// shows the same artifacts without running Go. The whole bank must also cover the issue's
+// the check its expect.json states (a drill's, item.json fix.pressure, are graded under
+// pressure: the reference passes the `pressure` check too, and a wrong solution that states
+// "pressure" passes every other check and fails there, showing its expect.json "shows").
+// Sound oracles are stored in the grader's cache, so `take` shows the same artifacts without
+// running Go. The whole bank must also cover the issue's
 // minimum: 100 items, 20 per dimension, every level (not checked for a single --item).
 //
 // Items are checked concurrently in goroutines (an errgroup limited to `jobs`), each sandbox

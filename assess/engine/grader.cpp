@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -23,6 +25,7 @@ namespace {
 
 constexpr std::size_t kMaxOutputChars = 500;     // Exercism: a test's "output"
 constexpr std::size_t kMaxMessageChars = 2000;
+constexpr std::size_t kMaxEvidenceChars = 4000;  // assess.pressure.evidence: the goroutine summary
 constexpr std::size_t kMaxAnswerFileBytes = 1u << 20;
 
 std::vector<std::string> split_lines(std::string_view text) {
@@ -126,8 +129,9 @@ bool needs_cgo(const Files& files) {
 
 class GoRunner {
  public:
-  GoRunner(const GoConfig& config, const Scratch& scratch, bool cgo)
-      : config_(config), scratch_(scratch), cgo_(cgo) {}
+  // library: the bank's Go packages (bank_library), or empty.
+  GoRunner(const GoConfig& config, const Scratch& scratch, bool cgo, fs::path library = {})
+      : config_(config), scratch_(scratch), cgo_(cgo), library_(std::move(library)) {}
 
   sandbox::Outcome run(std::vector<std::string> argv, std::chrono::milliseconds wall,
                        std::vector<std::pair<std::string, std::string>> extra_env = {}) {
@@ -136,7 +140,8 @@ class GoRunner {
     spec.workdir = scratch_.item;
     spec.env = {
         {"GO111MODULE", "off"},
-        {"GOPATH", (scratch_.root / "gopath").string() + ":" + config_.go_libraries.string()},
+        {"GOPATH", (scratch_.root / "gopath").string() + ":" + (library_.empty() ? "" : library_.string() + ":") +
+                       config_.go_libraries.string()},
         {"GOCACHE", scratch_.gocache.string()},
         {"GOPROXY", "off"},
         {"GOENV", "off"},  // no go/env file from HOME
@@ -146,6 +151,7 @@ class GoRunner {
     };
     for (auto& e : extra_env) spec.env.push_back(std::move(e));
     spec.read_only = {config_.go_libraries};
+    if (!library_.empty()) spec.read_only.push_back(library_);
     if (config_.cache == GoCache::seeded) spec.read_only.push_back(config_.gocache);
     spec.writable = {scratch_.tmp, scratch_.gocache};
     spec.limits.wall = wall;
@@ -189,6 +195,7 @@ class GoRunner {
   const GoConfig& config_;
   const Scratch& scratch_;
   bool cgo_;
+  fs::path library_;
 };
 
 bool limit_hit(const sandbox::Outcome& o) {
@@ -298,7 +305,8 @@ TestRun parse_test2json(const std::string& stdout_data) {
     auto it = std::find_if(r.tests.begin(), r.tests.end(), [&](const TestRun::Test& t) { return t.name == test; });
     if (it == r.tests.end()) it = r.tests.insert(r.tests.end(), TestRun::Test{test, "run", ""});
     if (action == "output") it->output += output;
-    if (action == "pass" || action == "fail" || action == "skip") it->action = action;
+    // A test run several times (-test.count, -test.cpu) failed if any run failed.
+    if ((action == "pass" || action == "fail" || action == "skip") && it->action != "fail") it->action = action;
   }
   return r;
 }
@@ -481,7 +489,7 @@ Oracle predict_oracle(const Item& item, const GoConfig& config, int runs) {
   Scratch scratch(config);
   Files files = program_files(item);
   put_files(scratch.item, files);
-  GoRunner go(config, scratch, p.cgo || needs_cgo(files));
+  GoRunner go(config, scratch, p.cgo || needs_cgo(files), bank_library(item));
   o.problem = go.build_program(false);
   for (int i = 0; i < runs && o.problem.empty(); ++i) {
     sandbox::Outcome out = go.run_program();
@@ -507,7 +515,7 @@ extract::Artifact produce_artifact(const Item& item, const GoConfig& config, std
   Scratch scratch(config);
   Files files = program_files(item);
   put_files(scratch.item, files);
-  GoRunner go(config, scratch, d.cgo || needs_cgo(files) || d.artifact == "race");
+  GoRunner go(config, scratch, d.cgo || needs_cgo(files) || d.artifact == "race", bank_library(item));
   struct Last {  // whichever way this returns, the last run is reported
     GoRunner& go;
     RunInfo& run;
@@ -573,6 +581,110 @@ Oracle diagnose_oracle(const Item& item, const GoConfig& config, int runs) {
   return o;
 }
 
+using Env = std::vector<std::pair<std::string, std::string>>;
+// One run of a fix item's test binary through test2json: flags, -test.timeout, environment.
+using TestRunner = std::function<sandbox::Outcome(std::vector<std::string> flags, int timeout_s, Env env)>;
+
+std::string percent(double rate) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g%%", rate * 100);
+  return buf;
+}
+
+// What assess/pressure says when a drill fails: the message on the line with "pressure: "
+// (after the test's "file_test.go:NN: "), and as the text the lines indented under it, dedented.
+struct Evidence {
+  std::string message, text;
+};
+
+Evidence pressure_evidence(const std::string& output) {
+  Evidence e;
+  std::size_t at = output.find(": pressure: ");
+  if (at == std::string::npos) return e;
+  std::vector<std::string> lines = split_lines(output.substr(at + 2));
+  e.message = lines[0].substr(std::string_view("pressure: ").size());
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    if (l.empty() || (l[0] != ' ' && l[0] != '\t')) break;
+    std::size_t indent = std::min(l.find_first_not_of(' '), std::min<std::size_t>(8, l.size()));
+    e.text += (e.text.empty() ? "" : "\n") + l.substr(indent);
+  }
+  return e;
+}
+
+// The `pressure` check of a submission that passed every other check: the test binary once
+// more, under the drill's flags and the grader's faults. Sets r.pressure, and r.verdict to
+// "pressure" (with the evidence) when it fails, "error" when the sandbox failed.
+void pressure_check(const Item& item, const Pressure& p, bool race, GoRunner& go, const TestRunner& test_run,
+                    FixResult& r) {
+  const PressureSpec& spec = *item.fix->pressure;
+  std::vector<std::string> flags = {"-test.count=" + std::to_string(spec.count)};
+  std::string cpu;
+  for (int c : spec.cpu) cpu += (cpu.empty() ? "" : ",") + std::to_string(c);
+  if (!cpu.empty()) flags.push_back("-test.cpu=" + cpu);
+  if (!spec.run.empty()) flags.push_back("-test.run=" + spec.run);
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%g", p.rate);
+  Env env = {{"ASSESS_PRESSURE", "1"},
+             {"ASSESS_PRESSURE_SEED", std::to_string(p.seed)},
+             {"ASSESS_PRESSURE_RATE", rate},
+             {"ASSESS_PRESSURE_MAX_GOROUTINES", std::to_string(spec.max_goroutines)}};
+  env.insert(env.end(), spec.env.begin(), spec.env.end());
+  sandbox::Outcome out = test_run(flags, spec.timeout_s, env);
+  r.run = go.last;
+  if (out.status == sandbox::Status::internal_error) {
+    r.verdict = "error";
+    r.message = "sandbox: " + out.message;
+    return;
+  }
+  TestRun tr = parse_test2json(out.stdout_data);
+  std::string all = tr.all_output + out.stderr_data;
+  std::vector<std::string> failed;
+  for (const TestRun::Test& t : tr.tests)
+    if (t.action != "pass" && t.action != "skip") failed.push_back(t.name);
+
+  std::string under = "under pressure (" + percent(p.rate) + " faults, seed " + std::to_string(p.seed) + "): ";
+  std::string why, shown;
+  Evidence evidence = pressure_evidence(all);
+  if (race && all.find("WARNING: DATA RACE") != std::string::npos) {
+    why = under + "the race detector reports a data race";
+    shown = excerpt(all, "WARNING: DATA RACE");
+  } else if (has_check(*item.fix, "leak") && all.find("found unexpected goroutines") != std::string::npos) {
+    why = under + "goroutines leak (goleak: found unexpected goroutines)";
+    shown = excerpt(all, "found unexpected goroutines");
+  } else if (!evidence.message.empty()) {
+    why = evidence.message;
+    shown = evidence.text;
+  } else if (limit_hit(out)) {
+    why = under + out.message;
+    shown = clip(tr.package_output + out.stderr_data, kMaxEvidenceChars);
+  } else if (all.find("panic: test timed out") != std::string::npos) {
+    why = under + "the tests did not finish within " + std::to_string(spec.timeout_s) + " s";
+    shown = excerpt(all, "panic: test timed out");
+  } else if (!failed.empty()) {
+    why = under + "tests fail: " + failed.front();
+    auto test = std::find_if(tr.tests.begin(), tr.tests.end(),
+                             [&](const TestRun::Test& t) { return t.name == failed.front(); });
+    shown = test->output;
+  } else if (tr.package_failed || !out.ok()) {
+    why = under + "the test binary failed";
+    shown = clip(tr.package_output + out.stderr_data, kMaxEvidenceChars);
+  }
+  r.pressure = {{"seed", p.seed},       {"rate", p.rate},   {"count", spec.count},
+                {"cpu", spec.cpu},       {"run", spec.run},  {"passed", why.empty()},
+                {"failed_tests", failed}, {"wall_ms", out.wall.count()}};
+  if (why.empty()) {
+    r.tests.push_back(test_entry("pressure", true, ""));
+    return;
+  }
+  r.pressure["message"] = clip(why, kMaxMessageChars);
+  if (!shown.empty()) r.pressure["evidence"] = clip(shown, kMaxEvidenceChars);
+  r.verdict = "pressure";
+  r.message = "fails at pressure: " + why;
+  r.failed_tests = std::move(failed);
+  r.tests.push_back(test_entry("pressure", false, why, shown));
+}
+
 }  // namespace
 
 Oracle Grader::compute_oracle(const Item& item, int runs) {
@@ -584,7 +696,7 @@ Oracle Grader::compute_oracle(const Item& item, int runs) {
   throw std::invalid_argument("a fix item has no oracle: " + item.id);
 }
 
-FixResult Grader::run_fix(const Item& item, const Files& replacement) {
+FixResult Grader::run_fix(const Item& item, const Files& replacement, const Pressure& pressure) {
   const FixSpec& fix = *item.fix;
   FixResult r;
   Scratch scratch(config_);
@@ -594,7 +706,7 @@ FixResult Grader::run_fix(const Item& item, const Files& replacement) {
   put_files(scratch.item, hidden);
 
   bool race = has_check(fix, "race");
-  GoRunner go(config_, scratch, fix.cgo || race);
+  GoRunner go(config_, scratch, fix.cgo || race, bank_library(item));
   auto fail = [&](const std::string& check, const std::string& message, const std::string& output) {
     r.verdict = check;
     r.message = "fails at " + check + ": " + message;
@@ -633,17 +745,23 @@ FixResult Grader::run_fix(const Item& item, const Files& replacement) {
     r.tests.push_back(test_entry("vet", true, ""));
   }
 
+  bool under_pressure = pressure.on && fix.pressure;
   bool run_tests = has_check(fix, "race") || has_check(fix, "leak") || has_check(fix, "test");
   if (!run_tests || !has_tests) {
-    if (run_tests) return error("the item has race/leak/test checks but no tests");
+    if (run_tests || under_pressure)
+      return error("the item has race/leak/test checks or a pressure drill but no tests");
     r.verdict = "pass";
     r.run = go.last;
     return r;
   }
   for (const auto& [name, content] : hidden) fs::remove(scratch.item / name);
-  out = go.run({"go", "tool", "test2json", "-t", test_binary.string(), "-test.v", "-test.paniconexit0",
-                "-test.count=1", "-test.timeout=" + std::to_string(fix.test_timeout_s) + "s"},
-               config_.build_wall + std::chrono::seconds(fix.test_timeout_s));
+  TestRunner test_run = [&](std::vector<std::string> flags, int timeout_s, Env env) {
+    std::vector<std::string> argv = {"go", "tool", "test2json", "-t", test_binary.string(), "-test.v",
+                                     "-test.paniconexit0", "-test.timeout=" + std::to_string(timeout_s) + "s"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    return go.run(argv, config_.build_wall + std::chrono::seconds(timeout_s), std::move(env));
+  };
+  out = test_run({"-test.count=1"}, fix.test_timeout_s, {});
   if (out.status == sandbox::Status::internal_error) return error("sandbox: " + out.message);
   TestRun tr = parse_test2json(out.stdout_data);
   std::string all = tr.all_output + out.stderr_data;
@@ -676,10 +794,11 @@ FixResult Grader::run_fix(const Item& item, const Files& replacement) {
   }
   r.verdict = "pass";
   r.run = go.last;
+  if (under_pressure) pressure_check(item, pressure, race, go, test_run, r);
   return r;
 }
 
-json Grader::grade(const Item& item, const Answer& answer) {
+json Grader::grade(const Item& item, const Answer& answer, const Pressure& pressure) {
   try {
     if (item.kind == Kind::fix) {
       const FixSpec& fix = *item.fix;
@@ -690,11 +809,13 @@ json Grader::grade(const Item& item, const Answer& answer) {
         if (content.size() > kMaxAnswerFileBytes)
           return results_json(item, "fail", name + " is larger than 1 MiB", json::array(), false, "answer", {});
       }
-      FixResult r = run_fix(item, answer.files);
+      FixResult r = run_fix(item, answer.files, pressure);
       if (r.verdict == "error") return results_json(item, "error", r.message, r.tests, false, "error", r.run);
       bool pass = r.verdict == "pass";
-      return results_json(item, pass ? "pass" : "fail", pass ? "all checks pass" : r.message, r.tests, pass,
-                          r.verdict, r.run);
+      json results = results_json(item, pass ? "pass" : "fail", pass ? "all checks pass" : r.message, r.tests, pass,
+                                  r.verdict, r.run);
+      if (!r.pressure.is_null()) results["assess"]["pressure"] = std::move(r.pressure);
+      return results;
     }
 
     Oracle o = oracle(item);

@@ -22,12 +22,21 @@
 // directory (~0.1 s a grading, where a copy of the bank's 160 MB cache takes seconds). `fresh`
 // starts empty (a race build then compiles the standard library: ~15 s more).
 //
+// Pressure mode (seed ch. 5): grade(item, answer, {.on = true}) grades a fix item that has a
+// pressure drill (item.json fix.pressure) with one more check after the others pass:
+// `pressure`, its tests run again with seeded faults (assess/bank/_lib's Go package
+// assess/pressure), load and a goroutine watch. results.json then has assess.pressure, the
+// drill's evidence ("goroutines grew 9 → 52 ... " and the goroutine summary), never test source.
+//
+// GOPATH: <scratch>/gopath, the bank's _lib (bank_library) when it has one, go_libraries.
+//
 // Blocking: every sandbox run happens inside gocxx::blocking, so a Grader can be used from
 // goroutines (several at once: a Grader is safe to share) as well as from plain threads.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -87,13 +96,25 @@ struct Oracle {
   static Oracle from_json(const nlohmann::json& j);
 };
 
+// How to grade: under pressure or not, and the faults' seed and rate (the environment of the
+// pressure run: ASSESS_PRESSURE=1, ASSESS_PRESSURE_SEED, ASSESS_PRESSURE_RATE).
+struct Pressure {
+  bool on = false;
+  std::uint64_t seed = 1;
+  double rate = 0.10;  // the fraction of operations faulted: the seed's "10% network jitter"
+};
+
 // A solution's verdict on a fix item.
 struct FixResult {
-  std::string verdict;  // "pass", the first failing check ("build", "vet", "race", "leak", "test"), or "error"
+  std::string verdict;  // "pass", the first failing check (build, vet, race, leak, test, pressure), or "error"
   std::vector<std::string> failed_tests;
   nlohmann::json tests = nlohmann::json::array();  // results.json "tests" entries
   std::string message;
   RunInfo run;  // the last sandbox run
+  // results.json assess.pressure when the pressure check ran, else null: {"seed", "rate", "count",
+  // "cpu", "run", "passed", "failed_tests", "wall_ms"}; failed, also "message" and, when there is
+  // more to show than the message (a goroutine summary, a race report), "evidence".
+  nlohmann::json pressure;
 };
 
 // Oracles kept between runs: <dir>/<id>@<version>-<content hash>-<go version>.json, written by
@@ -121,12 +142,13 @@ class Grader {
   // produced `runs` times (0: once), each key required to be the same.
   Oracle compute_oracle(const Item& item, int runs = 0);
 
-  // start/ with `replacement` over the editable files and hidden/ added, through the item's checks.
-  FixResult run_fix(const Item& item, const Files& replacement);
+  // start/ with `replacement` over the editable files and hidden/ added, through the item's
+  // checks, then the pressure check when pressure.on and the item has a drill.
+  FixResult run_fix(const Item& item, const Files& replacement, const Pressure& pressure = {});
 
   // results.json for the answer. Never throws for the candidate's answer or the code it runs;
   // "error" when the grader cannot grade (broken item, sandbox failure).
-  nlohmann::json grade(const Item& item, const Answer& answer);
+  nlohmann::json grade(const Item& item, const Answer& answer, const Pressure& pressure = {});
 
   // "go1.19.8": `go env GOVERSION`, asked once.
   const std::string& go_version();

@@ -45,6 +45,28 @@ std::string pad(const std::string& s, std::size_t width) {
   return s + std::string(width > cols ? width - cols : 1, ' ');
 }
 
+// The pressure drills the session graded under pressure, with a failed drill's evidence.
+std::string pressure_drills(const Report& r) {
+  if (!r.pressure) return {};
+  std::string out = "\nPressure drills (pressure mode: each drill's tests ran again under seeded network faults):\n";
+  bool any = false;
+  for (const ReportStep& s : r.path) {
+    if (s.pressure.empty()) continue;
+    any = true;
+    out += "  " + pad(std::to_string(s.seq), 4) + pad(s.item, 30) +
+           (s.pressure == "pass" ? std::string("pass") : "fail: " + s.pressure) + "\n";
+    std::size_t start = 0;
+    for (int lines = 0; lines < 8 && start < s.pressure_evidence.size(); ++lines) {
+      std::size_t end = s.pressure_evidence.find('\n', start);
+      if (end == std::string::npos) end = s.pressure_evidence.size();
+      out += "        " + s.pressure_evidence.substr(start, end - start) + "\n";
+      start = end + 1;
+    }
+  }
+  if (!any) out += "  none reached the pressure check (a drill runs under pressure once it passes its other checks)\n";
+  return out;
+}
+
 }  // namespace
 
 Report make_report(const SessionRecord& rec, const Bank& bank, const rules::RuleSet& rules,
@@ -56,6 +78,7 @@ Report make_report(const SessionRecord& rec, const Bank& bank, const rules::Rule
            .state = to_string(rec.session.state),
            .created_at = rec.session.created_at,
            .finished_at = rec.session.finished_at,
+           .pressure = rec.session.config.pressure,
            .dimensions = {},
            .path = {}};
 
@@ -80,6 +103,11 @@ Report make_report(const SessionRecord& rec, const Bank& bank, const rules::Rule
       auto results = nlohmann::json::parse(resp.results_json, nullptr, false);
       if (results.is_object() && results.contains("assess")) {
         step.verdict = results["assess"].value("verdict", "");
+        const nlohmann::json& p = results["assess"].value("pressure", nlohmann::json());
+        if (p.is_object()) {
+          step.pressure = p.value("passed", false) ? "pass" : p.value("message", "failed");
+          step.pressure_evidence = p.value("evidence", "");
+        }
       }
     }
     for (const Estimate& e : rec.estimates) {
@@ -126,7 +154,7 @@ Report make_report(const SessionRecord& rec, const Bank& bank, const rules::Rule
 std::string to_text(const Report& r) {
   std::string out = "Assessment " + std::to_string(r.session) + ": " + r.candidate;
   if (!r.candidate_name.empty()) out += " (" + r.candidate_name + ")";
-  out += ", " + r.state + ", started " + format_time(r.created_at);
+  out += ", " + r.state + (r.pressure ? ", pressure mode" : "") + ", started " + format_time(r.created_at);
   if (r.finished_at) out += ", ended " + format_time(*r.finished_at);
   out += "\n\n";
   out += pad("Dimension", 28) + pad("Pass line", 11) + pad("Score", 7) + pad("Result", 11) +
@@ -165,6 +193,7 @@ std::string to_text(const Report& r) {
            pad(std::to_string(s.level), 4) + pad(s.kind, 9) + pad(result, 14) + pad(time, 8) +
            s.rule + "\n";
   }
+  out += pressure_drills(r);
   return out;
 }
 
@@ -176,6 +205,7 @@ nlohmann::json to_json(const Report& r) {
                    {"state", r.state},
                    {"created_at", format_time(r.created_at)},
                    {"created_at_ms", millis(r.created_at)},
+                   {"pressure", r.pressure},
                    {"dimensions", nlohmann::json::array()},
                    {"path", nlohmann::json::array()}};
   if (r.finished_at) j["finished_at"] = format_time(*r.finished_at);
@@ -202,6 +232,7 @@ nlohmann::json to_json(const Report& r) {
     if (s.duration_ms) step["duration_ms"] = *s.duration_ms;
     if (s.theta_after) step["theta_after"] = *s.theta_after;
     if (s.se_after) step["se_after"] = *s.se_after;
+    if (!s.pressure.empty()) step["pressure"] = {{"result", s.pressure}, {"evidence", s.pressure_evidence}};
     j["path"].push_back(step);
   }
   return j;

@@ -8,6 +8,9 @@
 // Key defects come from the items' tags.defect: each missed item names the misconception a
 // wrong answer reveals. A dimension lists its missed items' defects, the lowest level first
 // (missing a basic item says more than missing a hard one); the table shows the first.
+//
+// A session in pressure mode says so, and lists its pressure drills: each drill's result under
+// pressure, and for a failed one the drill's evidence (what grew, the goroutine summary).
 #pragma once
 
 #include <optional>
@@ -44,6 +47,10 @@ struct ReportStep {
   std::optional<long long> duration_ms;
   std::string rule;          // the adaptive rule that pushed it; empty: chosen by information
   std::optional<double> theta_after, se_after;  // the dimension's estimate after this answer
+  // Graded under pressure (results.json assess.pressure): "pass", or why the drill failed;
+  // empty when the pressure check did not run (not a drill, or an earlier check failed).
+  std::string pressure;
+  std::string pressure_evidence;  // a failed drill's evidence: the goroutine summary, ...
 };
 
 struct Report {
@@ -51,6 +58,7 @@ struct Report {
   std::string candidate, candidate_name, state;
   Time created_at{};
   std::optional<Time> finished_at;
+  bool pressure = false;  // pressure mode: drills graded under seeded faults
   std::vector<DimensionReport> dimensions;
   std::vector<ReportStep> path;
 };

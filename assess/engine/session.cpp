@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 #include <stdexcept>
 
 namespace assess {
@@ -23,6 +24,19 @@ std::uint64_t random_seed() {
   std::uint64_t seed = 0;
   while (seed == 0) seed = (std::uint64_t{rd()} << 32) ^ rd();
   return seed;
+}
+
+// The items a rule names by id (in its conditions or as its target).
+void named_items(const rules::Condition& c, std::set<std::string>& out) {
+  if (c.selector.field == rules::Selector::Field::item) out.insert(c.selector.value);
+  for (const rules::Condition& child : c.children) named_items(child, out);
+}
+
+// The session's item pool: every item, or pressure mode's.
+std::vector<cat::Item> session_items(const Bank& bank, const std::vector<ItemParams>& stored,
+                                     const SessionConfig& config, const rules::RuleSet& rules) {
+  std::vector<cat::Item> items = cat_items(bank, stored);
+  return config.pressure ? pressure_pool(std::move(items), bank, rules) : items;
 }
 
 cat::Config cat_config(const SessionConfig& config) {
@@ -66,29 +80,46 @@ std::vector<cat::Item> cat_items(const Bank& bank, const std::vector<ItemParams>
   return items;
 }
 
+std::vector<cat::Item> pressure_pool(std::vector<cat::Item> items, const Bank& bank, const rules::RuleSet& rules) {
+  std::set<std::pair<std::string, int>> drill_levels;  // (dimension, level)
+  for (const Item& item : bank.items)
+    if (item.fix && item.fix->pressure) drill_levels.emplace(item.dimension, item.level);
+  std::set<std::string> named;
+  for (const rules::Rule& r : rules.rules()) {
+    named_items(r.when, named);
+    if (r.then.target.field == rules::Selector::Field::item) named.insert(r.then.target.value);
+  }
+  std::erase_if(items, [&](const cat::Item& c) {
+    const Item* item = bank.find(c.id);
+    return item && item->fix && !item->fix->pressure && !named.count(item->id) &&
+           drill_levels.count({item->dimension, item->level});
+  });
+  return items;
+}
+
 cat::Cat replay(const SessionRecord& rec, const Bank& bank, const rules::RuleSet& rules,
                 const std::vector<ItemParams>& stored) {
-  cat::Cat c(cat_items(bank, stored), rules, cat_config(rec.session.config));
+  cat::Cat c(session_items(bank, stored, rec.session.config, rules), rules, cat_config(rec.session.config));
   for (const Response& r : rec.responses) c.record(r.item, r.correct);
   return c;
 }
 
-Assessment::Assessment(const Context& ctx, SessionId id, cat::Cat cat)
-    : ctx_(ctx), id_(id), cat_(std::move(cat)) {}
+Assessment::Assessment(const Context& ctx, SessionId id, bool pressure, cat::Cat cat)
+    : ctx_(ctx), id_(id), pressure_{.on = pressure}, cat_(std::move(cat)) {}
 
 Assessment Assessment::start(const Context& ctx, CandidateId candidate, SessionConfig config) {
   if (config.dimensions.empty()) {
     for (const cat::DimensionSpec& d : cat::seed_dimensions()) config.dimensions.push_back(d.id);
   }
   if (config.seed == 0) config.seed = random_seed();  // stored: a resumed session replays it
-  cat::Cat c(cat_items(ctx.bank, ctx.store.load_item_params()), ctx.rules, cat_config(config));
+  cat::Cat c(session_items(ctx.bank, ctx.store.load_item_params(), config, ctx.rules), ctx.rules, cat_config(config));
   Session s = ctx.store.create_session(candidate, config);
-  return Assessment(ctx, s.id, std::move(c));
+  return Assessment(ctx, s.id, config.pressure, std::move(c));
 }
 
 Assessment Assessment::resume(const Context& ctx, SessionId id) {
   SessionRecord rec = ctx.store.load_session(id);
-  Assessment a(ctx, id, replay(rec, ctx.bank, ctx.rules, ctx.store.load_item_params()));
+  Assessment a(ctx, id, rec.session.config.pressure, replay(rec, ctx.bank, ctx.rules, ctx.store.load_item_params()));
   if (std::optional<Presentation> p = rec.pending()) {
     const Item& item = a.item(p->item);
     std::optional<cat::Next> next = a.cat_.next();
@@ -139,7 +170,7 @@ Graded Assessment::answer(const Answer& answer) {
   const Presentation& p = current_->presentation;
   const Item& item = this->item(p.item);
   Graded g;
-  g.results = ctx_.grader.grade(item, answer);
+  g.results = ctx_.grader.grade(item, answer, pressure_);
   if (g.results.value("status", "error") == "error") return g;
   std::optional<std::chrono::milliseconds> left = p.remaining(answered_at);
   g.timed_out = left && *left <= std::chrono::milliseconds::zero();

@@ -18,6 +18,11 @@
 //
 // A grading the grader could not do (results status "error": a broken item, a sandbox failure)
 // is not the candidate's fault: nothing is recorded and the same item stays current.
+//
+// Pressure mode (SessionConfig::pressure, `assess take --pressure`): fix items with a pressure
+// drill are graded under pressure (grader.hpp), and at the levels where a dimension has drills,
+// its other fix items make way for them (pressure_pool), so the adaptive test's hardest
+// hands-on items are the drills.
 #pragma once
 
 #include <chrono>
@@ -79,12 +84,13 @@ class Assessment {
   SessionRecord record() const { return ctx_.store.load_session(id_); }
 
  private:
-  Assessment(const Context& ctx, SessionId id, cat::Cat cat);
+  Assessment(const Context& ctx, SessionId id, bool pressure, cat::Cat cat);
   const Item& item(const std::string& id) const;
   std::string artifact(const Item& item);
 
   Context ctx_;
   SessionId id_;
+  Pressure pressure_;  // how fix items are graded: under pressure in pressure mode
   cat::Cat cat_;
   std::optional<Current> current_;
 };
@@ -92,6 +98,11 @@ class Assessment {
 // The adaptive driver's view of the bank: every item of the session's dimensions with its
 // current parameters (calibrated where the store has them for that version, else declared).
 std::vector<cat::Item> cat_items(const Bank& bank, const std::vector<ItemParams>& stored);
+
+// Pressure mode's item pool: `items` without the fix items that have no pressure drill, at the
+// levels where their dimension has a drill; items a rule names by id stay (the rules must fit
+// the pool).
+std::vector<cat::Item> pressure_pool(std::vector<cat::Item> items, const Bank& bank, const rules::RuleSet& rules);
 
 // The adaptive state of a stored session: a driver built as the session's was, with every
 // stored answer recorded again.
