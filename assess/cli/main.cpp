@@ -30,6 +30,7 @@
 #include "engine/bank.hpp"
 #include "engine/bank_check.hpp"
 #include "engine/calibrate.hpp"
+#include "engine/cat.hpp"
 #include "engine/grader.hpp"
 #include "engine/report.hpp"
 #include "engine/session.hpp"
@@ -128,6 +129,20 @@ assess::Bank load(Args& args) {
   return bank;
 }
 
+// The bank's rules.json, checked against its items before anything runs: a rule that names an
+// item or concept the bank lacks would otherwise stop a session halfway.
+assess::rules::RuleSet load_rules(const fs::path& root, const assess::Bank& bank) {
+  const fs::path path = root / "rules.json";
+  assess::rules::RuleSet rules = assess::rules::RuleSet::load(path);
+  const std::vector<std::string> problems = assess::cat::check_rules(rules, bank);
+  if (!problems.empty()) {
+    std::string message = path.string() + " does not fit the bank:";
+    for (const std::string& p : problems) message += "\n  " + p;
+    throw std::invalid_argument(message);
+  }
+  return rules;
+}
+
 int bank_list(Args& args) {
   std::optional<std::string> dimension = args.value("--dimension");
   assess::Bank bank = load(args);
@@ -148,9 +163,10 @@ int bank_check(Args& args) {
   options.item = args.value("--item").value_or("");
   options.jobs = args.integer("--jobs", 0);
   bool json = args.flag("--json");
-  fs::path cache = args.cache();
+  fs::path cache = args.cache(), root = args.bank();
   assess::Bank bank = load(args);
   args.done();
+  load_rules(root, bank);  // the adaptive rules are part of the bank
   // The bank's own code is trusted: one GOCACHE for every run keeps the check fast.
   assess::Grader grader({.cache = assess::GoCache::shared, .gocache = cache / "gocache"},
                         assess::OracleCache(cache / "oracles"));
@@ -185,7 +201,7 @@ int take(Args& args) {
   fs::path cache = args.cache(), db = args.db(), root = args.bank();
   assess::Bank bank = load(args);
   args.done();
-  assess::rules::RuleSet rules = assess::rules::RuleSet::load(root / "rules.json");
+  assess::rules::RuleSet rules = load_rules(root, bank);
   auto store = assess::open_sqlite_store(db);
   assess::Grader grader = assess::cli::candidate_grader(cache);
   int status = 0;
@@ -210,7 +226,7 @@ int report(Args& args) {
   }
   auto store = assess::open_sqlite_store(db);
   assess::Report r = assess::make_report(store->load_session(session), bank,
-                                         assess::rules::RuleSet::load(root / "rules.json"),
+                                         load_rules(root, bank),
                                          store->load_item_params());
   if (json) std::cout << assess::to_json(r).dump(2) << "\n";
   else std::cout << assess::to_text(r);

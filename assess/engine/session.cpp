@@ -65,17 +65,14 @@ std::vector<cat::DimensionSpec> dimensions_for(const std::vector<std::string>& i
 }
 
 std::vector<cat::Item> cat_items(const Bank& bank, const std::vector<ItemParams>& stored) {
-  std::vector<cat::Item> items;
-  for (const Item& item : bank.items) {
-    irt::ItemParams params = item.irt_declared ? irt::ItemParams{item.irt_a, item.irt_b}
-                                               : irt::ItemParams{1.0, item.level - 3.0};
+  std::vector<cat::Item> items = cat::items_from(bank);
+  for (cat::Item& c : items) {
+    const int version = bank.find(c.id)->version;
     for (const ItemParams& p : stored) {
-      if (p.item == item.id && p.item_version == item.version &&
-          p.source == ItemParams::Source::calibrated) {
-        params = {p.a, p.b};
+      if (p.item == c.id && p.item_version == version && p.source == ItemParams::Source::calibrated) {
+        c.params = {p.a, p.b};
       }
     }
-    items.push_back({item.id, item.dimension, item.concepts, params});
   }
   return items;
 }

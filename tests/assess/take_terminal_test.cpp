@@ -157,10 +157,11 @@ class Terminal {
   std::size_t consumed_ = 0;
 };
 
-// A command's standard output (stderr goes to the test's log).
-std::string output_of(const std::vector<std::string>& argv, int& status) {
+// A command's standard output (stderr goes to the test's log), after `redirections`.
+std::string output_of(const std::vector<std::string>& argv, int& status, const std::string& redirections = "") {
   std::string cmd;
   for (const std::string& a : argv) cmd += "'" + a + "' ";
+  cmd += redirections;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) throw std::runtime_error("popen " + cmd);
   std::string out;
@@ -313,6 +314,27 @@ TEST_F(TakeInATerminal, LeaveInTheMiddleResumeFinishThenTheReport) {
   }
   EXPECT_EQ(verdicts, (std::map<std::string, std::string>{
                           {"unbuffered-deadlock", "pass"}, {"worker-output", "answer"}, {"fetch-leak", "pass"}}));
+}
+
+
+// A rules.json that names an item the bank lacks stops take and bank check before anything
+// runs, saying which rule (it used to panic in the middle of a session).
+TEST_F(TakeInATerminal, RulesThatDoNotFitTheBankAreRefusedUpFront) {
+  std::ofstream(dir_ / "bank" / "rules.json")
+      << R"({"rules": [{"name": "stray", "why": "test", "when": {"missed": {"item": "no-such-item"}},
+                        "then": {"insert": {"concept": "waitgroup"}}}]})";
+  const std::vector<std::string> take = assess({"take", "--dimension", "concurrency"});
+  const std::vector<std::string> check = {ASSESS_BIN, "bank", "check", "--item", "unbuffered-deadlock",
+                                          "--bank", dir_ / "bank", "--cache", ASSESS_TEST_CACHE};
+  for (const std::vector<std::string>& argv : {take, check}) {
+    int status = -1;
+    const std::string out = output_of(argv, status, "2>&1 </dev/null");
+    EXPECT_EQ(status, 1) << argv[1] << ": " << out;
+    EXPECT_THAT(out, ::testing::HasSubstr("rules.json does not fit the bank:\n  rule \"stray\": its condition "
+                                          "names item \"no-such-item\", which no bank item has"))
+        << argv[1];
+    EXPECT_THAT(out, ::testing::Not(::testing::HasSubstr("panic"))) << argv[1];
+  }
 }
 
 }  // namespace
