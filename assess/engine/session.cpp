@@ -6,9 +6,20 @@
 #include <set>
 #include <stdexcept>
 
+#include <gocxx/runtime.hpp>
+
 namespace assess {
 
 namespace {
+
+// Calls into the store read and write SQLite, fsync included: on a goroutine they run under
+// gocxx::blocking, so the goroutine's thread is handed over meanwhile. (The store cannot do it
+// itself: blocking() does not nest, and its callers may already be inside one.)
+template <class F>
+decltype(auto) in_store(F&& f) {
+  return gocxx::blocking(std::forward<F>(f));
+}
+
 
 // What the store keeps of an answer: the answer itself, as JSON (Answer::from_json reads it).
 std::string answer_json(const Answer& a) {
@@ -109,14 +120,16 @@ Assessment Assessment::start(const Context& ctx, CandidateId candidate, SessionC
     for (const cat::DimensionSpec& d : cat::seed_dimensions()) config.dimensions.push_back(d.id);
   }
   if (config.seed == 0) config.seed = random_seed();  // stored: a resumed session replays it
-  cat::Cat c(session_items(ctx.bank, ctx.store.load_item_params(), config, ctx.rules), ctx.rules, cat_config(config));
-  Session s = ctx.store.create_session(candidate, config);
+  cat::Cat c(session_items(ctx.bank, in_store([&] { return ctx.store.load_item_params(); }), config, ctx.rules),
+             ctx.rules, cat_config(config));
+  Session s = in_store([&] { return ctx.store.create_session(candidate, config); });
   return Assessment(ctx, s.id, config.pressure, std::move(c));
 }
 
 Assessment Assessment::resume(const Context& ctx, SessionId id) {
-  SessionRecord rec = ctx.store.load_session(id);
-  Assessment a(ctx, id, rec.session.config.pressure, replay(rec, ctx.bank, ctx.rules, ctx.store.load_item_params()));
+  SessionRecord rec = in_store([&] { return ctx.store.load_session(id); });
+  Assessment a(ctx, id, rec.session.config.pressure,
+               replay(rec, ctx.bank, ctx.rules, in_store([&] { return ctx.store.load_item_params(); })));
   if (std::optional<Presentation> p = rec.pending()) {
     const Item& item = a.item(p->item);
     std::optional<cat::Next> next = a.cat_.next();
@@ -143,7 +156,7 @@ std::optional<Current> Assessment::current() {
     if (!next) {
       SessionRecord rec = record();
       if (rec.session.state == SessionState::active) {
-        ctx_.store.finish_session(id_, SessionState::finished);
+        in_store([&] { ctx_.store.finish_session(id_, SessionState::finished); });
       }
       return std::nullopt;
     }
@@ -154,11 +167,15 @@ std::optional<Current> Assessment::current() {
                    .dimension = item.dimension,
                    .time_limit = std::chrono::seconds(item.time_limit_s.value_or(0))};
     CandidateView view = candidate_view(item, artifact(item));  // before committing: may fail
-    current_ = Current{ctx_.store.record_presented(id_, p), std::move(view), next->rule,
+    current_ = Current{in_store([&] { return ctx_.store.record_presented(id_, p); }), std::move(view), next->rule,
                        std::nullopt};
   }
   current_->remaining = current_->presentation.remaining(now());
   return current_;
+}
+
+SessionRecord Assessment::record() const {
+  return in_store([&] { return ctx_.store.load_session(id_); });
 }
 
 Graded Assessment::answer(const Answer& answer) {
@@ -180,15 +197,17 @@ Graded Assessment::answer(const Answer& answer) {
       {.dimension = d.dimension, .theta = d.estimate.theta, .se = d.estimate.se, .after_seq = 0}};
   std::vector<RuleFiring> firings;
   for (const rules::Firing& f : g.fired) firings.push_back({.rule = f.rule, .item = f.item, .seq = 0});
-  ctx_.store.record_response(id_,
-                             AnswerRecord{.seq = p.seq,
-                                          .answer = answer_json(answer),
-                                          .correct = g.correct,
-                                          .score = g.correct ? 1.0 : 0.0,
-                                          .results_json = g.results.dump(),
-                                          .answered_at = answered_at,
-                                          .duration = std::nullopt},
-                             estimates, firings);
+  in_store([&] {
+    ctx_.store.record_response(id_,
+                               AnswerRecord{.seq = p.seq,
+                                            .answer = answer_json(answer),
+                                            .correct = g.correct,
+                                            .score = g.correct ? 1.0 : 0.0,
+                                            .results_json = g.results.dump(),
+                                            .answered_at = answered_at,
+                                            .duration = std::nullopt},
+                               estimates, firings);
+  });
   g.recorded = true;
   current_.reset();
   return g;

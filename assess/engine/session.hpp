@@ -81,7 +81,7 @@ class Assessment {
   Graded answer(const Answer& answer);  // assess::Answer of grader.hpp
 
   const cat::Cat& adaptive() const { return cat_; }
-  SessionRecord record() const { return ctx_.store.load_session(id_); }
+  SessionRecord record() const;
 
  private:
   Assessment(const Context& ctx, SessionId id, bool pressure, cat::Cat cat);
