@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -51,7 +53,7 @@ Db::Db(const std::filesystem::path& path, const SqliteOptions& options) : path_(
     // WAL: readers (a report, the web dashboard) never block the writer; a commit appends to
     // the log. synchronous=FULL: every commit is fsynced, so a committed response survives a
     // power cut, not only a crash of the process.
-    std::string mode = lower(scalar("PRAGMA journal_mode = WAL"));
+    std::string mode = lower(switch_to_wal(options.busy_timeout));
     if (mode != (in_memory() ? "memory" : "wal")) {
       throw error("cannot use write-ahead logging (journal_mode is " + mode +
                   "): is the database on a file system without shared memory?");
@@ -65,6 +67,27 @@ Db::Db(const std::filesystem::path& path, const SqliteOptions& options) : path_(
     statements_.clear();
     sqlite3_close_v2(db_);
     throw;
+  }
+}
+
+// Switching a new database to WAL takes its exclusive lock, and when several connections make
+// the switch at once SQLite answers SQLITE_BUSY at once, without the busy handler (waiting
+// there could deadlock): retry, for as long as the busy timeout allows.
+std::string Db::switch_to_wal(std::chrono::milliseconds patience) {
+  const auto give_up = std::chrono::steady_clock::now() + patience;
+  for (;;) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_, "PRAGMA journal_mode = WAL", -1, &raw, nullptr) != SQLITE_OK) {
+      fail("prepare PRAGMA journal_mode = WAL");
+    }
+    std::unique_ptr<sqlite3_stmt, Finalize> stmt(raw);
+    const int rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_ROW) return reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+    if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= give_up) {
+      fail("PRAGMA journal_mode = WAL");
+    }
+    stmt.reset();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }
 
@@ -241,13 +264,15 @@ int migrate(Db& db, std::span<const Migration> list) {
     }
   }
   Db::Op op(db, "open");
+  // One statement, so one snapshot: another process may commit its first migration between
+  // two separate looks, and the database would seem to have tables but no history.
+  const std::string kind = db.scalar(
+      "SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'schema_migrations') THEN 'assess'"
+      " WHEN EXISTS (SELECT 1 FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%') THEN 'other'"
+      " ELSE 'empty' END");
+  if (kind == "other") throw db.error("not an assess database (it has tables but no schema_migrations)");
   std::vector<Applied> applied;
-  if (db.scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'schema_migrations'") != "0") {
-    applied = applied_migrations(db);
-  } else if (db.scalar("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'") !=
-             "0") {
-    throw db.error("not an assess database (it has tables but no schema_migrations)");
-  }
+  if (kind == "assess") applied = applied_migrations(db);
   check_history(db, applied, list);
   if (applied.size() == list.size()) return static_cast<int>(list.size());
 

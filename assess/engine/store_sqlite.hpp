@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
@@ -82,6 +83,9 @@ class Db {
   struct Finalize {
     void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
   };
+  // PRAGMA journal_mode = WAL, retried while other connections hold the lock; the mode set.
+  std::string switch_to_wal(std::chrono::milliseconds patience);
+
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
   std::string op_;
