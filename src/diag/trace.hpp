@@ -24,7 +24,8 @@ using detail::kTraceStopBlocking;
 [[gnu::cold]] void trace_go_unblock(const detail::G* g, const detail::M* m);
 // sysmon found goroutine goid holding P p since since_ns without a scheduling point (sysmon.hpp;
 // the id, not the G: sysmon does not own the G, which may exit and be reused meanwhile).
-[[gnu::cold]] void trace_long_run(std::uint64_t goid, const detail::P* p, std::int64_t since_ns);
+[[gnu::cold]] void trace_long_run(std::uint64_t goid, std::uintptr_t create_pc, const detail::P* p,
+                                  std::int64_t since_ns);
 
 // The flight recorder's triggers (flight_recorder.cpp). Writes the window as `name` in `dir`
 // (created if missing) and returns the file's path; errors are thrown with context

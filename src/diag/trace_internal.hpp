@@ -28,8 +28,8 @@ struct Record {
   std::uint64_t g;     // the goroutine the event is about
   std::uint64_t a;     // create, start, stop: parent id; unblock: waker id (0: not a goroutine);
                        // long run: how long it has run, ns
-  std::uint64_t b;     // create, start, stop: creation PC (names a goroutine whose create event
-                       // fell out of a window)
+  std::uint64_t b;     // create, start, stop, long run: creation PC (names a goroutine whose
+                       // create event fell out of a window)
   std::int32_t p;      // the P it happened on, -1: none
   std::uint32_t live;  // create, stop(exit): goroutines alive after it
   Kind kind;

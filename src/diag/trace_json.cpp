@@ -206,7 +206,8 @@ class TraceBuilder {
         case Kind::kUnblock:
           pending[r.g] = i;
           break;
-        case Kind::kLongRun:
+        case Kind::kLongRun:  // names it if its create event fell out of the window
+          if (r.b != 0) w_.known.try_emplace(r.g, Known{0, static_cast<std::uintptr_t>(r.b)});
           break;
         case Kind::kStart: {
           w_.known.try_emplace(r.g, Known{r.a, static_cast<std::uintptr_t>(r.b)});

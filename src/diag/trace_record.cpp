@@ -556,9 +556,10 @@ void trace_go_unblock(const G* g, const M* m) {
   });
 }
 
-void trace_long_run(std::uint64_t goid, const P* p, std::int64_t since_ns) {
-  record(Kind::kLongRun, goid, p, [since_ns](Record& r) {
+void trace_long_run(std::uint64_t goid, std::uintptr_t create_pc, const P* p, std::int64_t since_ns) {
+  record(Kind::kLongRun, goid, p, [since_ns, create_pc](Record& r) {
     r.a = static_cast<std::uint64_t>(std::max<std::int64_t>(r.ts - since_ns, 0));
+    r.b = create_pc;
   });
 }
 

@@ -45,7 +45,8 @@ struct Hooks {
   void (*trace_go_unblock)(const G* g, const M* m);
   // sysmon found goroutine goid holding P p since since_ns (monotonic) without a scheduling
   // point. The id, not the G: sysmon does not own the G, which may exit and be reused meanwhile.
-  void (*trace_long_run)(std::uint64_t goid, const P* p, std::int64_t since_ns);
+  // create_pc names it where its creation fell out of the trace's window.
+  void (*trace_long_run)(std::uint64_t goid, std::uintptr_t create_pc, const P* p, std::int64_t since_ns);
 
   // ---- gocxx::run ----
   // Before the run's Runtime is published: diagnostics set up from the environment (SIGQUIT

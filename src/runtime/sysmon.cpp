@@ -29,10 +29,11 @@ struct Watch {
   bool reported = false;
 };
 
-// g's id, read while g may be exiting and being reused by its M: uninstrumented (sysmon does
-// not own g), and valid only if the caller then finds g's `resumes` unchanged.
-[[gnu::no_sanitize_thread]] GoroutineId racy_id(const G* g) {
-  return *static_cast<const volatile GoroutineId*>(&g->id);
+// A field of g, read while g may be exiting and being reused by its M: uninstrumented (sysmon
+// does not own g), and valid only if the caller then finds g's `resumes` unchanged.
+template <class T>
+[[gnu::no_sanitize_thread]] T racy_read(const T& field) {
+  return *static_cast<const volatile T*>(&field);
 }
 
 void look_at(Runtime* rt, P* p, Watch& w, std::int64_t now) {
@@ -47,7 +48,8 @@ void look_at(Runtime* rt, P* p, Watch& w, std::int64_t now) {
     return;
   }
   if (w.reported || now - w.since < kLongRunNs) return;
-  const GoroutineId id = racy_id(g);
+  const GoroutineId id = racy_read(g->id);
+  const std::uintptr_t create_pc = racy_read(g->create_pc);
   std::atomic_thread_fence(std::memory_order_acquire);
   if (g->resumes.load(std::memory_order_relaxed) != resumes) return;  // it stopped meanwhile
   w.reported = true;
@@ -56,7 +58,7 @@ void look_at(Runtime* rt, P* p, Watch& w, std::int64_t now) {
   // dumps ignore it. (Gs are never freed, so g stays writable.)
   g->long_run_since_ns.store(w.since, std::memory_order_relaxed);
   g->long_run_resumes.store(resumes, std::memory_order_release);
-  if (tracing()) [[unlikely]] hooks().trace_long_run(id, p, w.since);
+  if (tracing()) [[unlikely]] hooks().trace_long_run(id, create_pc, p, w.since);
 }
 
 void sysmon_main(Runtime* rt) {
