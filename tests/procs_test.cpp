@@ -1,5 +1,6 @@
 // The default number of Ps: the affinity mask and the cgroup CPU limit (Go 1.25's rule), read
-// from fake /proc and cgroup trees, and the affinity part for real in a child process.
+// from fake /proc and cgroup trees, and the affinity part for real in a child process; and the
+// cgroup lookup it shares with the assessment's sandbox (gocxx/detail/cgroup.hpp).
 #include <sched.h>
 
 #include <cstdlib>
@@ -9,11 +10,14 @@
 
 #include <gtest/gtest.h>
 
+#include "gocxx/detail/cgroup.hpp"
 #include "gocxx/gocxx.hpp"
 #include "runtime/procs.hpp"
 
 namespace fs = std::filesystem;
 using gocxx::detail::cgroup_cpu_limit;
+using gocxx::detail::locate_cgroups;
+using gocxx::detail::parse_mountinfo;
 using gocxx::detail::procs_for_limit;
 
 namespace {
@@ -131,4 +135,51 @@ TEST(ProcsDeathTest, DefaultFollowsTheAffinityMask) {
         std::_Exit(seen);
       },
       testing::ExitedWithCode(1), "");
+}
+
+TEST(Cgroups, LocatesV2) {
+  const auto dirs = locate_cgroups(
+      "30 24 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
+      "rw,nsdelegate,memory_recursiveprot\n",
+      "0::/user.slice/user-0.slice/session-3.scope\n");
+  EXPECT_EQ(dirs.v2, "/sys/fs/cgroup/user.slice/user-0.slice/session-3.scope");
+  EXPECT_TRUE(dirs.v1_dir("memory").empty());
+  EXPECT_TRUE(dirs.v1_dir("pids").empty());
+}
+
+TEST(Cgroups, LocatesV1AndHybrid) {
+  const char* mountinfo =
+      "25 22 0:22 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
+      "26 25 0:23 / /sys/fs/cgroup/unified rw shared:10 - cgroup2 cgroup2 rw\n"
+      "29 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw shared:13 - cgroup cgroup rw,cpu,cpuacct\n"
+      "30 25 0:27 / /sys/fs/cgroup/memory rw shared:14 - cgroup cgroup rw,memory\n"
+      "31 25 0:28 /docker/abc /sys/fs/cgroup/pids rw shared:15 - cgroup cgroup rw,pids\n";
+  const char* self =
+      "12:pids:/docker/abc/inner\n"
+      "5:memory:/process_api/9ab\n"
+      "3:cpu,cpuacct:/\n"
+      "0::/\n";
+  const auto dirs = locate_cgroups(mountinfo, self);
+  EXPECT_EQ(dirs.v2, "/sys/fs/cgroup/unified/");
+  EXPECT_EQ(dirs.v1_dir("memory"), "/sys/fs/cgroup/memory/process_api/9ab");
+  EXPECT_EQ(dirs.v1_dir("pids"), "/sys/fs/cgroup/pids/inner");  // the mount's root is /docker/abc
+  EXPECT_EQ(dirs.v1_dir("cpuacct"), "/sys/fs/cgroup/cpu,cpuacct/");
+}
+
+TEST(Cgroups, ParsesMountinfoEscapes) {
+  const auto mounts = parse_mountinfo(
+      "40 30 8:1 /a\\040b /mnt/with\\040space rw master:1 shared:2 - ext4 /dev/sda1 rw\n");
+  ASSERT_EQ(mounts.size(), 1u);
+  EXPECT_EQ(mounts[0].root, "/a b");
+  EXPECT_EQ(mounts[0].mount_point, "/mnt/with space");
+  EXPECT_EQ(mounts[0].fstype, "ext4");
+  EXPECT_EQ(mounts[0].super_options, "rw");
+}
+
+
+// A mount whose root is a sibling with a common prefix does not show the process's cgroup.
+TEST(Cgroups, MountRootMustBeAParentDirectory) {
+  const auto dirs = locate_cgroups("31 25 0:28 /docker/abc /cg rw - cgroup2 cgroup2 rw\n", "0::/docker/abcd\n");
+  EXPECT_TRUE(dirs.v2.empty());
+  EXPECT_EQ(locate_cgroups("31 25 0:28 /docker/abc /cg rw - cgroup2 cgroup2 rw\n", "0::/docker/abc/x\n").v2, "/cg/x");
 }

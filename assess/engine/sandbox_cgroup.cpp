@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "engine/sandbox_detail.hpp"
+#include "gocxx/detail/cgroup.hpp"
 
 namespace assess::sandbox::detail {
 namespace fs = std::filesystem;
@@ -53,37 +54,11 @@ bool try_write(const fs::path& path, const std::string& value) {
   }
 }
 
-std::string unescape_octal(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      int v = 0;
-      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 4, v, 8);
-      if (ec == std::errc() && p == s.data() + i + 4) {
-        out += static_cast<char>(v);
-        i += 3;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  while (true) {
-    const auto at = s.find(sep);
-    out.push_back(s.substr(0, at));
-    if (at == std::string_view::npos) return out;
-    s.remove_prefix(at + 1);
-  }
-}
-
-// Whether word is in list (cgroup files end in a newline).
-bool has_word(std::string_view list, std::string_view word, char sep) {
-  while (list.ends_with('\n')) list.remove_suffix(1);
-  for (std::string_view w : split(list, sep)) {
+// Whether word is in a space-separated list (cgroup.controllers, cgroup.subtree_control).
+bool has_word(const std::string& list, std::string_view word) {
+  std::istringstream in(list);
+  std::string w;
+  while (in >> w) {
     if (w == word) return true;
   }
   return false;
@@ -107,17 +82,6 @@ std::uint64_t number(const fs::path& path) {
   return v;
 }
 
-// `cgroup_path` (as /proc/self/cgroup shows it) under a mount of that hierarchy.
-fs::path under_mount(const MountInfo& m, const std::string& cgroup_path) {
-  std::string_view rel = cgroup_path;
-  if (m.root != "/") {
-    if (!rel.starts_with(m.root)) return {};
-    rel.remove_prefix(m.root.size());
-  }
-  while (rel.starts_with('/')) rel.remove_prefix(1);
-  return fs::path(m.mount_point) / std::string(rel);
-}
-
 std::vector<pid_t> procs(const fs::path& dir) {
   std::vector<pid_t> out;
   std::istringstream in(read_text(dir / "cgroup.procs"));
@@ -132,7 +96,7 @@ std::vector<pid_t> procs(const fs::path& dir) {
 // does), else only where the grader is alone there.
 bool enable_controllers(const fs::path& parent, bool is_ns_root, std::string& why) {
   const std::string have = read_text(parent / "cgroup.subtree_control");
-  if (has_word(have, "memory", ' ') && has_word(have, "pids", ' ')) return true;
+  if (has_word(have, "memory") && has_word(have, "pids")) return true;
   if (try_write(parent / "cgroup.subtree_control", "+memory +pids")) return true;
   const std::vector<pid_t> members = procs(parent);
   if (!is_ns_root && !(members.size() == 1 && members[0] == ::getpid())) {
@@ -164,7 +128,7 @@ std::unique_ptr<CgroupParent> v2_parent(const fs::path& own, bool own_is_ns_root
     parent = own.parent_path();  // a grader before us already moved here
   }
   const std::string controllers = read_text(parent / "cgroup.controllers");
-  if (!has_word(controllers, "memory", ' ') || !has_word(controllers, "pids", ' ')) {
+  if (!has_word(controllers, "memory") || !has_word(controllers, "pids")) {
     why = "cgroup v2: no memory and pids controllers in " + parent.string();
     return nullptr;
   }
@@ -179,66 +143,20 @@ namespace {
 std::atomic<std::uint64_t> g_cgroup_seq{0};
 }  // namespace
 
-std::vector<MountInfo> parse_mountinfo(std::string_view text) {
-  std::vector<MountInfo> out;
-  for (std::string_view line : split(text, '\n')) {
-    // id parent major:minor root mount-point options [optional...] - fstype source super-options
-    const auto dash = line.find(" - ");
-    if (dash == std::string_view::npos) continue;
-    const auto head = split(line.substr(0, dash), ' ');
-    const auto tail = split(line.substr(dash + 3), ' ');
-    if (head.size() < 5 || tail.size() < 3) continue;
-    out.push_back(MountInfo{unescape_octal(head[3]), unescape_octal(head[4]), std::string(tail[0]),
-                            std::string(tail[2])});
-  }
-  return out;
-}
-
-CgroupDirs locate_cgroups(std::string_view mountinfo, std::string_view proc_self_cgroup) {
-  std::string v2_path;
-  std::vector<std::pair<std::string, std::string>> v1;  // controller list, path
-  for (std::string_view line : split(proc_self_cgroup, '\n')) {
-    const auto first = line.find(':');
-    const auto second = line.find(':', first + 1);
-    if (first == std::string_view::npos || second == std::string_view::npos) continue;
-    const std::string controllers(line.substr(first + 1, second - first - 1));
-    const std::string path(line.substr(second + 1));
-    if (line.substr(0, first) == "0" && controllers.empty()) v2_path = path;
-    else v1.emplace_back(controllers, path);
-  }
-  CgroupDirs dirs;
-  for (const MountInfo& m : parse_mountinfo(mountinfo)) {
-    if (m.fstype == "cgroup2" && dirs.v2.empty() && !v2_path.empty()) {
-      dirs.v2 = under_mount(m, v2_path);
-    } else if (m.fstype == "cgroup") {
-      for (const auto& [controllers, path] : v1) {
-        for (auto [name, dir] : {std::pair{"memory", &dirs.memory}, std::pair{"pids", &dirs.pids},
-                                 std::pair{"cpuacct", &dirs.cpuacct}}) {
-          if (dir->empty() && has_word(m.super_options, name, ',') &&
-              has_word(controllers, name, ',')) {
-            *dir = under_mount(m, path);
-          }
-        }
-      }
-    }
-  }
-  return dirs;
-}
-
 std::unique_ptr<CgroupParent> CgroupParent::find(std::string& why) {
   const std::string self = read_text("/proc/self/cgroup");
-  const CgroupDirs dirs = locate_cgroups(read_text("/proc/self/mountinfo"), self);
+  const gocxx::detail::CgroupDirs dirs = gocxx::detail::locate_cgroups(read_text("/proc/self/mountinfo"), self);
   std::string why_v2;
   if (!dirs.v2.empty() && fs::exists(dirs.v2 / "cgroup.controllers")) {
     const bool ns_root = self.find("0::/\n") != std::string::npos;
     if (auto parent = v2_parent(dirs.v2, ns_root, why_v2)) return parent;
   }
-  if (!dirs.memory.empty() && !dirs.pids.empty()) {
+  if (!dirs.v1_dir("memory").empty() && !dirs.v1_dir("pids").empty()) {
     auto found = std::make_unique<CgroupParent>();
     found->version = 1;
-    found->memory = dirs.memory;
-    found->pids = dirs.pids;
-    found->cpuacct = dirs.cpuacct;
+    found->memory = dirs.v1_dir("memory");
+    found->pids = dirs.v1_dir("pids");
+    found->cpuacct = dirs.v1_dir("cpuacct");
     return found;
   }
   why = why_v2.empty() ? "no cgroup v2 with memory and pids, and no cgroup v1 memory and pids "

@@ -180,23 +180,6 @@ class Setup {
 inline constexpr std::string_view kLeftoverPrefix = "gocxx-sandbox-";
 void for_each_orphan(const std::filesystem::path& dir, const std::function<void(const std::filesystem::path&)>& f);
 
-// One line of /proc/self/mountinfo.
-struct MountInfo {
-  std::string root;          // the mount's root inside its filesystem
-  std::string mount_point;
-  std::string fstype;
-  std::string super_options;  // for cgroup v1: the controllers ("rw,memory")
-};
-std::vector<MountInfo> parse_mountinfo(std::string_view text);
-
-// Where the calling process's cgroups are: the directories (absolute, under the mounts) of
-// its own cgroup in the v2 hierarchy and in the v1 memory, pids and cpuacct hierarchies;
-// empty where that hierarchy is not mounted. From /proc/self/mountinfo and /proc/self/cgroup.
-struct CgroupDirs {
-  std::filesystem::path v2, memory, pids, cpuacct;
-};
-CgroupDirs locate_cgroups(std::string_view mountinfo, std::string_view proc_self_cgroup);
-
 // What a run's cgroup measured.
 struct CgroupStats {
   std::chrono::nanoseconds cpu{0};

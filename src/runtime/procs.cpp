@@ -15,8 +15,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
-#include <vector>
 
+#include "gocxx/detail/cgroup.hpp"
 #include "gocxx/runtime.hpp"
 
 namespace gocxx::detail {
@@ -31,79 +31,18 @@ std::string read_text(const fs::path& p) {
   return s.str();
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string field;
-  std::istringstream in(s);
-  while (std::getline(in, field, sep)) out.push_back(field);
-  return out;
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      out += static_cast<char>(std::strtol(s.substr(i + 1, 3).c_str(), nullptr, 8));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// The directory of the cgroup holding this process in the hierarchy that has the CPU
-// controller: v2 (the "0::" line, a cgroup2 mount) or v1 (a "cpu" controller line, a cgroup
-// mount with the cpu option). Returns "" when there is none.
+// The directory of this process's cgroup in the hierarchy with the CPU controller: v1's when
+// the controller is there (hybrid machines), else v2's. `root` prefixes every path (tests).
 struct CpuCgroup {
   fs::path dir;
   int version = 0;
 };
 
 CpuCgroup find_cpu_cgroup(const fs::path& root) {
-  std::string v1_path, v2_path;
-  bool has_v2 = false;
-  for (const std::string& line : split(read_text(root / "proc/self/cgroup"), '\n')) {
-    // hierarchy-ID:controller-list:cgroup-path
-    std::size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
-    if (b == std::string::npos) continue;
-    std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-    if (line.compare(0, a, "0") == 0 && controllers.empty()) {
-      has_v2 = true;
-      v2_path = path;
-    }
-    for (const std::string& c : split(controllers, ',')) {
-      if (c == "cpu") v1_path = path;
-    }
-  }
-  for (const std::string& line : split(read_text(root / "proc/self/mountinfo"), '\n')) {
-    // id parent major:minor root mount-point options [optional...] - fstype source super-options
-    std::vector<std::string> f = split(line, ' ');
-    std::size_t dash = 0;
-    while (dash < f.size() && f[dash] != "-") ++dash;
-    if (dash < 6 || dash + 1 >= f.size()) continue;
-    const std::string& fstype = f[dash + 1];
-    const std::string super = dash + 3 < f.size() ? f[dash + 3] : "";
-    std::string cg_path;
-    int version = 0;
-    if (fstype == "cgroup2" && has_v2 && v1_path.empty()) {
-      cg_path = v2_path, version = 2;
-    } else if (fstype == "cgroup" && !v1_path.empty()) {
-      bool has_cpu = false;
-      for (const std::string& o : split(super, ',')) has_cpu = has_cpu || o == "cpu";
-      if (!has_cpu) continue;
-      cg_path = v1_path, version = 1;
-    } else {
-      continue;
-    }
-    // The mount shows the hierarchy from its root field down; the process's cgroup must be
-    // inside it (else it is not visible here: give up, as Go does).
-    std::string mount_root = unescape(f[3]), mount_point = unescape(f[4]);
-    if (mount_root != "/" && cg_path != mount_root && !cg_path.starts_with(mount_root + "/")) continue;
-    std::string rel = mount_root == "/" ? cg_path : cg_path.substr(mount_root.size());
-    return {root / fs::path(mount_point).relative_path() / fs::path(rel).relative_path(), version};
-  }
+  const CgroupDirs dirs =
+      locate_cgroups(read_text(root / "proc/self/mountinfo"), read_text(root / "proc/self/cgroup"));
+  if (fs::path v1 = dirs.v1_dir("cpu"); !v1.empty()) return {root / v1.relative_path(), 1};
+  if (!dirs.v2.empty()) return {root / dirs.v2.relative_path(), 2};
   return {};
 }
 
@@ -140,9 +79,10 @@ int affinity_cpus() {
 std::optional<double> cgroup_cpu_limit(const fs::path& root) {
   const CpuCgroup cg = find_cpu_cgroup(root);
   if (cg.version == 2) {
-    std::vector<std::string> f = split(read_text(cg.dir / "cpu.max"), ' ');  // "quota period" or "max period"
-    if (f.size() != 2 || f[0] == "max") return std::nullopt;
-    auto quota = parse_int(f[0]), period = parse_int(f[1]);
+    std::istringstream in(read_text(cg.dir / "cpu.max"));  // "quota period" or "max period"
+    std::string quota_text, period_text, rest;
+    if (!(in >> quota_text >> period_text) || in >> rest || quota_text == "max") return std::nullopt;
+    auto quota = parse_int(quota_text), period = parse_int(period_text);
     return quota && period ? limit_of(*quota, *period) : std::nullopt;
   }
   if (cg.version == 1) {

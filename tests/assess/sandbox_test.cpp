@@ -584,36 +584,7 @@ TEST_F(SandboxTest, ConcurrentRunsAreIndependent) {
   expect_clean_and_healthy();
 }
 
-// ---- cgroup discovery on other machines' files --------------------------------------------
-
-TEST(SandboxCgroups, LocatesV2) {
-  const auto dirs = sandbox::detail::locate_cgroups(
-      "30 24 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
-      "rw,nsdelegate,memory_recursiveprot\n",
-      "0::/user.slice/user-0.slice/session-3.scope\n");
-  EXPECT_EQ(dirs.v2, "/sys/fs/cgroup/user.slice/user-0.slice/session-3.scope");
-  EXPECT_TRUE(dirs.memory.empty());
-  EXPECT_TRUE(dirs.pids.empty());
-}
-
-TEST(SandboxCgroups, LocatesV1AndHybrid) {
-  const char* mountinfo =
-      "25 22 0:22 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
-      "26 25 0:23 / /sys/fs/cgroup/unified rw shared:10 - cgroup2 cgroup2 rw\n"
-      "29 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw shared:13 - cgroup cgroup rw,cpu,cpuacct\n"
-      "30 25 0:27 / /sys/fs/cgroup/memory rw shared:14 - cgroup cgroup rw,memory\n"
-      "31 25 0:28 /docker/abc /sys/fs/cgroup/pids rw shared:15 - cgroup cgroup rw,pids\n";
-  const char* self =
-      "12:pids:/docker/abc/inner\n"
-      "5:memory:/process_api/9ab\n"
-      "3:cpu,cpuacct:/\n"
-      "0::/\n";
-  const auto dirs = sandbox::detail::locate_cgroups(mountinfo, self);
-  EXPECT_EQ(dirs.v2, "/sys/fs/cgroup/unified/");
-  EXPECT_EQ(dirs.memory, "/sys/fs/cgroup/memory/process_api/9ab");
-  EXPECT_EQ(dirs.pids, "/sys/fs/cgroup/pids/inner");  // the mount's root is /docker/abc
-  EXPECT_EQ(dirs.cpuacct, "/sys/fs/cgroup/cpu,cpuacct/");
-}
+// ---- the cgroups a run nests under (locate_cgroups is tested in tests/procs_test.cpp) ------
 
 // cgroup v2's choice of parent, on a fake cgroup tree (regular files: every write succeeds).
 TEST(SandboxCgroups, ChoosesTheV2Parent) {
@@ -665,16 +636,6 @@ TEST(SandboxCgroups, SweepsOnlyWhatDeadGradersLeft) {
   sandbox::detail::for_each_orphan(dir, [&](const fs::path& p) { swept.push_back(p.filename().string()); });
   EXPECT_EQ(swept, std::vector<std::string>{prefix + std::to_string(dead) + "-3"});
   fs::remove_all(dir);
-}
-
-TEST(SandboxCgroups, ParsesMountinfoEscapes) {
-  const auto mounts = sandbox::detail::parse_mountinfo(
-      "40 30 8:1 /a\\040b /mnt/with\\040space rw master:1 shared:2 - ext4 /dev/sda1 rw\n");
-  ASSERT_EQ(mounts.size(), 1u);
-  EXPECT_EQ(mounts[0].root, "/a b");
-  EXPECT_EQ(mounts[0].mount_point, "/mnt/with space");
-  EXPECT_EQ(mounts[0].fstype, "ext4");
-  EXPECT_EQ(mounts[0].super_options, "rw");
 }
 
 }  // namespace
