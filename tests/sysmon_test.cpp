@@ -84,7 +84,8 @@ TEST(Sysmon, ALongRunIsCountedAndShownInDumpsAndMetrics) {
         EXPECT_THAT(dump.str(),
                     ContainsRegex("goroutine " + std::to_string(spinner.id.load()) +
                                   " \\[running\\]:\n\tgoroutine running on other thread for [0-9]+ ms "
-                                  "without a scheduling point; stack unavailable\n"));
+                                  "without a scheduling point; stack unavailable\n"
+                                  "created by [^\n]+ in goroutine 1\n"));
 
         gocxx::metrics::Registry registry;
         gocxx::metrics::register_runtime_metrics(registry);
@@ -112,8 +113,9 @@ TEST(Sysmon, ALongRunIsRecordedInTheTrace) {
         std::ifstream in(path);
         std::stringstream json;
         json << in.rdbuf();
-        EXPECT_THAT(json.str(), ContainsRegex("\"name\":\"long run [^\"]*\",\"args\":\\{\"goid\":" +
-                                              std::to_string(spinner.id.load()) +
+        // Named with its creator (Spinner::start, or the test body it is inlined into).
+        const std::string id = std::to_string(spinner.id.load());
+        EXPECT_THAT(json.str(), ContainsRegex("\"name\":\"long run G" + id + " [^\"]+\",\"args\":\\{\"goid\":" + id +
                                               ",\"running_ms\":[0-9]+\\}"));
       },
       {.procs = 2});

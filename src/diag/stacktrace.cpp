@@ -367,14 +367,19 @@ Symbolizer& symbolizer() {
 // inlined from the headers that are runtime glue (go()/run() thunks, channel operations and
 // select, which Go's traceback hides as runtime.chansend/selectgo). Public calls that Go shows
 // (sync.(*WaitGroup).Wait, time.Sleep) stay.
-bool is_runtime_frame(const Frame& f) {
+bool is_runtime_function(const std::string& function) {
   for (const char* prefix : {"gocxx::detail::", "gocxx::diag::", "gocxx::debug::",
                              "gocxx::leakcheck::", "boost::context", "make_fcontext",
                              "jump_fcontext", "std::__invoke", "std::invoke", "std::__apply",
                              "std::apply", "gocxx::go<", "gocxx::run<", "gocxx::blocking<",
                              "gocxx::panic<", "gocxx::Chan<", "gocxx::select<"}) {
-    if (f.function.rfind(prefix, 0) == 0) return true;
+    if (function.rfind(prefix, 0) == 0) return true;
   }
+  return false;
+}
+
+bool is_runtime_frame(const Frame& f) {
+  if (is_runtime_function(f.function)) return true;
   for (const char* header : {"/gocxx/runtime.hpp", "/gocxx/chan.hpp"}) {
     std::size_t n = std::strlen(header);
     if (f.file.size() >= n && f.file.compare(f.file.size() - n, n, header) == 0) return true;
@@ -401,9 +406,14 @@ Frame creator_frame(std::uintptr_t create_pc) {
   if (!create_pc) return {};
   // The call to go() is inlined into its caller: the first frame that is not gocxx's own
   // (gocxx::go is inlined at the call site) is the function that called go().
-  for (Frame& f : symbolize(create_pc)) {
+  std::vector<Frame> frames = symbolize(create_pc);
+  for (Frame& f : frames) {
     if (!is_runtime_frame(f)) return std::move(f);
   }
+  // GCC's debug info sometimes loses the inline chain at the call: no inlined scope covers it,
+  // and the line table gives go()'s own line in runtime.hpp. The function holding the code is
+  // still the one that called go(), unless it is gocxx's own; its line is then go()'s.
+  if (!frames.empty() && !is_runtime_function(frames.back().function)) return std::move(frames.back());
   return {};
 }
 
