@@ -70,9 +70,9 @@ Nanos pingpong(std::int64_t n) {
 
 constexpr std::int64_t kSpawnBatch = 100000;
 
-// spawn: n goroutines that each call wg.done(), spawned in batches of up to 100k; main spawns a
-// whole batch, then waits for it.
-Nanos spawn(std::int64_t n) {
+// spawn_warm: n goroutines that each call wg.done(), spawned in batches of up to 100k; main
+// spawns a whole batch, then waits for it.
+Nanos spawn_warm(std::int64_t n) {
   gocxx::sync::WaitGroup wg;
   auto start = Clock::now();
   for (std::int64_t left = n; left > 0;) {
@@ -83,6 +83,27 @@ Nanos spawn(std::int64_t n) {
     wg.wait();
   }
   return Clock::now() - start;
+}
+
+// spawn: the first 100k goroutines of the process (spawn_first: each made for the first time,
+// since all are alive at once, parked on a gate until the last is spawned), then spawn_warm
+// sized as usual, whose goroutines reuse those 100k (a batch never has more alive).
+void spawn() {
+  gocxx::sync::WaitGroup wg;
+  gocxx::Chan<int> gate;
+  auto start = Clock::now();
+  wg.add(int(kSpawnBatch));
+  for (std::int64_t i = 0; i < kSpawnBatch; ++i) {
+    gocxx::go([&wg, gate]() mutable {
+      (void)gate.recv();
+      wg.done();
+    });
+  }
+  gate.close();
+  wg.wait();
+  const double first = double(Nanos(Clock::now() - start).count()) / double(kSpawnBatch);
+  std::printf("spawn_first ns/op %.1f\n", first);
+  std::printf("spawn_warm ns/op %.1f\n", measure(spawn_warm));
 }
 
 // prodcons: one producer sends n ints, then closes; one consumer ranges over the channel.
@@ -282,7 +303,7 @@ int main(int argc, char** argv) {
   if (argc > 2) bench::set_target_from_arg(argv[2]);
   const std::string name = argv[1];
   const std::map<std::string, std::function<Nanos(std::int64_t)>> timed{
-      {"pingpong", pingpong},   {"spawn", spawn},     {"prodcons0", prodcons(0)},
+      {"pingpong", pingpong},   {"prodcons0", prodcons(0)},
       {"prodcons100", prodcons(100)}, {"select2", select2(0)}, {"select2b16", select2(16)}, {"mutex8", mutex8},
       {"wgadddone", wgadddone},
       {"defernoarg", defernoarg}, {"deferarg", deferarg},   {"deferclosure", deferclosure},
@@ -291,6 +312,8 @@ int main(int argc, char** argv) {
     double ns = 0;
     gocxx::run([&] { ns = measure(it->second); });
     std::printf("%s ns/op %.1f\n", name.c_str(), ns);
+  } else if (name == "spawn") {
+    gocxx::run(spawn);
   } else if (name == "mem200k") {
     gocxx::run(mem200k);
   } else if (name == "park1m") {

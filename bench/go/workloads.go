@@ -74,9 +74,9 @@ func pingpong(n int) time.Duration {
 
 const spawnBatch = 100000
 
-// spawn: n goroutines that each call wg.Done(), spawned in batches of up to 100k; main spawns a
-// whole batch, then waits for it.
-func spawn(n int) time.Duration {
+// spawnWarm: n goroutines that each call wg.Done(), spawned in batches of up to 100k; main
+// spawns a whole batch, then waits for it.
+func spawnWarm(n int) time.Duration {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for left := n; left > 0; {
@@ -92,6 +92,26 @@ func spawn(n int) time.Duration {
 		wg.Wait()
 	}
 	return time.Since(start)
+}
+
+// spawn: the first 100k goroutines of the process (spawn_first: each made for the first time,
+// since all are alive at once, parked on a gate until the last is spawned), then spawn_warm
+// sized as usual, whose goroutines reuse those 100k (a batch never has more alive).
+func spawn() {
+	var wg sync.WaitGroup
+	gate := make(chan int)
+	start := time.Now()
+	wg.Add(spawnBatch)
+	for i := 0; i < spawnBatch; i++ {
+		go func() {
+			<-gate
+			wg.Done()
+		}()
+	}
+	close(gate)
+	wg.Wait()
+	fmt.Printf("spawn_first ns/op %.1f\n", float64(time.Since(start).Nanoseconds())/spawnBatch)
+	fmt.Printf("spawn_warm ns/op %.1f\n", sizing.Measure(spawnWarm))
 }
 
 // prodcons: one producer sends n ints, then closes; one consumer ranges over the channel.
@@ -314,7 +334,6 @@ func main() {
 	name := os.Args[1]
 	timed := map[string]func(int) time.Duration{
 		"pingpong":     pingpong,
-		"spawn":        spawn,
 		"prodcons0":    prodcons(0),
 		"prodcons100":  prodcons(100),
 		"select2":      select2(0),
@@ -328,6 +347,8 @@ func main() {
 	switch {
 	case timed[name] != nil:
 		fmt.Printf("%s ns/op %.1f\n", name, sizing.Measure(timed[name]))
+	case name == "spawn":
+		spawn()
 	case name == "mem200k":
 		mem200k()
 	case name == "park1m":
