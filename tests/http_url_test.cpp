@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gocxx/defer.hpp"
+#include "gocxx/html.hpp"
 #include "gocxx/http.hpp"
 #include "gocxx/io.hpp"
 
@@ -288,6 +289,17 @@ TEST(HttpPathEscape, GoTable) {
 }
 
 // ---- url.Values ---------------------------------------------------------------------------
+
+// Go's html.EscapeString (escape_test.go's cases that escape).
+TEST(HtmlEscapeString, GoTable) {
+  EXPECT_EQ(gocxx::html::escape_string(""), "");
+  EXPECT_EQ(gocxx::html::escape_string("abc def"), "abc def");
+  EXPECT_EQ(gocxx::html::escape_string("a&b"), "a&amp;b");
+  EXPECT_EQ(gocxx::html::escape_string("<b>\"Tom\" & 'Jerry'</b>"),
+            "&lt;b&gt;&#34;Tom&#34; &amp; &#39;Jerry&#39;&lt;/b&gt;");
+  EXPECT_EQ(gocxx::html::escape_string("&amp;"), "&amp;amp;");  // not idempotent, as Go's
+  EXPECT_EQ(gocxx::html::escape_string(std::string("nul\0byte", 8)), std::string("nul\0byte", 8));
+}
 
 TEST(HttpValues, GetSetAddHasDel) {  // url_test.go's TestValues
   http::Values v;

@@ -26,7 +26,7 @@ std::string three_digits(double v) {
 
 }  // namespace
 
-// Not gocxx::http's html_escape (Go's html.EscapeString): this one must also keep the control
+// Not gocxx::html::escape_string (Go's html.EscapeString): this one must also keep the control
 // characters XML forbids out of the SVG.
 std::string html_escape(std::string_view text) {
   std::string out;

@@ -243,6 +243,9 @@ error write_request(net::Conn& c, Request& req) {
   return nullptr;
 }
 
+// The peer closed the connection under us: a reset, or a write after its close.
+bool broken(const error& err) { return os::errno_of(err) == ECONNRESET || os::errno_of(err) == EPIPE; }
+
 }  // namespace
 
 }  // namespace detail
@@ -273,7 +276,11 @@ Result<Response> Client::send(Request& req) {
     auto [pc, dial_err] = transport->get(host_port, ctx, &reused);
     if (dial_err) return fail(dial_err);
     auto watch = std::make_shared<detail::CancelWatch>(ctx, pc->conn);
-    error err = detail::write_request(pc->conn, req);
+    const error write_err = detail::write_request(pc->conn, req);
+    // A server may answer before it has read the whole body (413, an early error) and close its
+    // side: the write fails, yet the response can be waiting in the receive buffer (Go's
+    // transport reads it too).
+    error err = detail::broken(write_err) ? nullptr : write_err;
     detail::MessageHead head;
     if (!err) {
       // Skip informational responses the server sends unasked (100 Continue).
@@ -284,10 +291,10 @@ Result<Response> Client::send(Request& req) {
       } while (!err && head.status_code >= 100 && head.status_code < 200);
     }
     if (err) {
+      if (write_err) err = write_err;  // no response came: the write's failure is the news
       watch->finish();
       (void)pc->conn.close();
-      bool server_closed = err == io::eof || os::errno_of(err) == ECONNRESET || os::errno_of(err) == EPIPE;
-      if (reused && attempt == 0 && server_closed && !req.body) continue;
+      if (reused && attempt == 0 && (err == io::eof || detail::broken(err)) && !req.body) continue;
       if (ctx.err()) err = detail::context_error(ctx.err());
       return fail(err);
     }
@@ -302,7 +309,7 @@ Result<Response> Client::send(Request& req) {
     if (head.chunked) resp.transfer_encoding = {"chunked"};
     resp.header.del("Transfer-Encoding");  // Go keeps it in Response.TransferEncoding only
     resp.close = !head.keep_alive;
-    bool keep = head.keep_alive && !req.close;
+    bool keep = !write_err && head.keep_alive && !req.close;
     resp.body = Body(std::make_shared<detail::ResponseBody>(transport, host_port, pc, keep,
                                                             std::max<std::size_t>(max_idle_conns_per_host, 1),
                                                             watch));

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "gocxx/defer.hpp"
+#include "gocxx/html.hpp"
 #include "gocxx/http.hpp"
 #include "gocxx/io.hpp"
 
@@ -1054,24 +1055,6 @@ std::string hex_escape_non_ascii(std::string_view s) {
   return out;
 }
 
-// Go's html.EscapeString, byte for byte (&#34; and &#39;), so redirect bodies match Go's. The
-// report's html_escape (src/diag/report/format.cpp) differs on purpose: it also replaces the
-// control characters XML forbids, as its output is embedded in SVG.
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 // An empty function is a nil handler (Go's HandlerFunc(nil), which ServeMux refuses).
@@ -1132,7 +1115,7 @@ void redirect(ResponseWriter& w, Request& r, std::string_view url_in, int code) 
   w.write_header(code);
   // Shouldn't send the body for POST or HEAD; that leaves GET.
   if (!had_ct && r.method == "GET") {
-    std::string body = "<a href=\"" + html_escape(url) + "\">" + std::string(status_text(code)) +
+    std::string body = "<a href=\"" + html::escape_string(url) + "\">" + std::string(status_text(code)) +
                        "</a>.\n";
     body += '\n';  // Go writes it with Fprintln
     (void)w.write(body);

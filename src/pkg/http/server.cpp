@@ -44,6 +44,7 @@ constexpr std::size_t kBufferBeforeChunking = 2048;       // Go's bufferBeforeCh
 const error err_body_not_allowed =
     errors::make("http: request method or response status code does not allow body");
 constexpr std::size_t kMaxPostHandlerRead = 256 << 10;    // Go's maxPostHandlerReadBytes
+constexpr auto kRstAvoidanceDelay = std::chrono::milliseconds(500);  // Go's rstAvoidanceDelay
 constexpr std::size_t kSniffLen = 512;                    // what detect_content_type reads
 const time::TimePoint kLongAgo{std::chrono::nanoseconds(1)};  // Go's aLongTimeAgo
 
@@ -271,6 +272,7 @@ class Connection {
     if (t != write_deadline_) (void)conn_.set_write_deadline(write_deadline_ = t);
   }
   void log_panic(const std::exception_ptr& e);
+  void linger();
 
   ServerState& server_;  // alive as long as config_.state_ refers to it
   const Server config_;
@@ -279,6 +281,7 @@ class Connection {
   Response* response_ = nullptr;
   bool expect_continue_ = false;
   bool awaiting_first_byte_ = false;
+  bool unread_body_ = false;  // the connection closes with request body left unread
   std::atomic<ConnState> state_{ConnState::kNew};
 
   const std::string remote_addr_;  // formatted once (Go's conn.remoteAddr)
@@ -517,11 +520,24 @@ bool Connection::serve_one() {
   }
   bool finished = w.finish();
   request_metrics().record(req.method, w.status(), time::now() - started);
-  if (!finished || w.closing()) return false;
   // Whatever the handler left of the body is read and dropped, up to a limit (Go's rule); a
   // larger remainder closes the connection instead.
-  if (!reader_.body_done() && !reader_.discard_body(kMaxPostHandlerRead)) return false;
-  return true;
+  if (finished && !w.closing() && (reader_.body_done() || reader_.discard_body(kMaxPostHandlerRead))) return true;
+  unread_body_ = !reader_.body_done();
+  return false;
+}
+
+// The connection closes while the client may still be sending the body we did not read (a
+// 413, a handler that answered early): closing now makes the kernel answer with a reset, which
+// can destroy our response in the client's receive buffer before it is read
+// (golang.org/issue/3595). So send FIN first, then read and drop what still comes until the
+// client closes or kRstAvoidanceDelay passes (Go sleeps that long after CloseWrite).
+void Connection::linger() {
+  if (conn_.close_write()) return;
+  (void)conn_.set_read_deadline(time::now() + kRstAvoidanceDelay);
+  char scratch[16 << 10];
+  while (!conn_.read(std::span<char>(scratch)).err) {
+  }
 }
 
 void Connection::serve() {
@@ -532,6 +548,7 @@ void Connection::serve() {
   while (serve_one()) {
   }
   cancel();
+  if (unread_body_) linger();
   (void)conn_.close();
 }
 
