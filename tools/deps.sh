@@ -15,6 +15,7 @@ GOCXX_DEPS_DEMO=(cmake ninja-build g++ pkg-config
                  golang-go             # `go tool pprof`: the demo and tests read the profile back;
                                        # Go 1.19 runs the assessment's items (assess/)
                  libsqlite3-dev        # SQLite: the assessment's results store
+                 libssl-dev            # OpenSSL libcrypto: SHA-256 of the assessment web app's tokens
                  golang-uber-goleak-dev   # goleak (GOPATH mode): the assessment grades fix items with it
                  golang-golang-x-sync-dev # errgroup, semaphore: used by the assessment's Go items
                  golang-github-mattn-go-sqlite3-dev)  # database/sql driver: the transaction items
@@ -25,7 +26,9 @@ GOCXX_DEPS_TEST=(libgtest-dev libgmock-dev  # GTest::gtest, GTest::gmock (Debian
                  prometheus                 # promtool and a real server: tests/metrics, prometheus_test
                  wrk                        # bench/compare_http
                  libtbb-dev libcuckoo-dev   # map_bench's references (optional in CMake)
-                 clang-tidy-14 libclang-14-dev llvm-14-dev)  # gocxx-vet (tools/vet): its plugin
+                 clang-tidy-14 libclang-14-dev llvm-14-dev  # gocxx-vet (tools/vet): its plugin
+                 chromium chromium-driver python3-selenium  # tests/browser: the web app in a browser
+                 fonts-wqy-zenhei)          # CJK glyphs for its screenshots (the seed's dimension names)
 
 gocxx_install_deps() {
   local packages=("${GOCXX_DEPS_DEMO[@]}")

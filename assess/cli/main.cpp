@@ -5,6 +5,8 @@
 //   assess take [--dimension D]... [--pressure] [--candidate H] [--resume SESSION] ...   take an assessment
 //   assess report SESSION [--json]                       the seed's results table and the item path
 //   assess calibrate [--min-responses N] [--dry-run]     re-estimate item parameters (EM)
+//   assess serve [--listen 127.0.0.1:8080] [--public]    the web application (interviewers, candidates)
+//   assess checklist --target URL --source DIR [--log FILE] ...   a service against the production checklist
 //
 // Results live in an SQLite database: --db FILE (default $ASSESS_DB, else ./assess.db).
 // Every command takes --bank DIR (the question bank; default $ASSESS_BANK, else the source
@@ -34,6 +36,8 @@
 #include "engine/grader.hpp"
 #include "engine/report.hpp"
 #include "engine/session.hpp"
+#include "checklist.hpp"
+#include "serve.hpp"
 #include "take.hpp"
 
 namespace fs = std::filesystem;
@@ -285,6 +289,41 @@ int calibrate(Args& args) {
   return 0;
 }
 
+int checklist(Args& args) {
+  assess::cli::ChecklistArgs a;
+  assess::checklist::Options& o = a.options;
+  o.target = args.value("--target").value_or("");
+  o.source = args.value("--source").value_or("");
+  if (o.target.empty() || o.source.empty()) throw UsageError("checklist needs --target URL and --source DIR");
+  if (auto v = args.value("--log")) o.log = *v;
+  std::string lang = args.value("--lang").value_or("go");
+  if (lang != "go" && lang != "gocxx") throw UsageError("--lang is go or gocxx, not \"" + lang + "\"");
+  o.lang = lang == "go" ? assess::checklist::Lang::go : assess::checklist::Lang::gocxx;
+  o.slow_path = args.value("--slow-path");
+  o.probe_path = args.value("--probe-path").value_or("/");
+  o.trace_seconds = args.integer("--trace-seconds", 2);
+  if (auto v = args.value("--json")) a.json = *v;
+  if (auto v = args.value("--markdown")) a.markdown = *v;
+  o.cache = args.cache() / "checklist";
+  args.done();
+  try {
+    return assess::cli::checklist(a);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
+int serve(Args& args) {
+  assess::cli::ServeOptions o{.listen = args.value("--listen").value_or("127.0.0.1:8080"),
+                              .public_bind = args.flag("--public"),
+                              .new_token = args.flag("--new-token"),
+                              .db = args.db(),
+                              .bank = args.bank(),
+                              .cache = args.cache()};
+  args.done();
+  return assess::cli::serve(o);
+}
+
 struct Command {
   std::vector<std::string_view> words;
   const char* usage;
@@ -297,6 +336,8 @@ const Command kCommands[] = {
     {{"take"}, "[--dimension D]... [--candidate HANDLE] [--name NAME] [--max-items N] [--seed N] [--pressure] [--resume SESSION] [--work DIR] [--db FILE]", take},
     {{"report"}, "SESSION [--json] [--db FILE]", report},
     {{"calibrate"}, "[--min-responses N] [--dry-run] [--db FILE]", calibrate},
+    {{"serve"}, "[--listen HOST:PORT] [--public] [--new-token] [--db FILE] [--cache DIR]", serve},
+    {{"checklist"}, "--target URL --source DIR [--log FILE] [--lang go|gocxx] [--slow-path PATH] [--probe-path PATH] [--trace-seconds N] [--json FILE] [--markdown FILE]", checklist},
 };
 
 void usage(std::ostream& out) {

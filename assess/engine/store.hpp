@@ -195,6 +195,33 @@ struct ItemParams {
 };
 const char* to_string(ItemParams::Source);
 
+// ---- the web application's records (`assess serve`, assess/web) ----
+// Every secret the web application hands out (the interviewer's credential, a browser's cookie,
+// a candidate link) is stored only as its SHA-256, 64 lowercase hex digits: a copy of the
+// database logs nobody in.
+
+enum class WebRole { interviewer, candidate };
+const char* to_string(WebRole);
+
+// A logged-in browser.
+struct WebSession {
+  std::string token_hash;            // the cookie's token, hashed
+  WebRole role = WebRole::candidate;
+  std::optional<SessionId> session;  // candidate: the one assessment its cookie reaches
+  std::string csrf;                  // the synchronizer token its forms carry (not a credential alone)
+  Time created_at{};                 // set by the store
+  Time expires_at{};
+};
+
+// A one-time candidate link (/c/<token>) to one session.
+struct Invite {
+  std::string token_hash;
+  SessionId session = 0;
+  Time created_at{};  // set by the store
+  Time expires_at{};
+  std::optional<Time> used_at;  // redeemed
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -234,6 +261,22 @@ class Store {
   virtual void save_item_params(const std::vector<ItemParams>& params) = 0;
   // The current (latest saved) parameters of every (item, version), by item and version.
   virtual std::vector<ItemParams> load_item_params() = 0;
+
+  // The web application (store_web.cpp). The interviewer's credential: replacing it also ends
+  // every interviewer's web session.
+  virtual void set_interviewer_token(const std::string& token_hash) = 0;
+  virtual std::optional<std::string> interviewer_token() = 0;
+  // A new link to the session (which must be active); the session's unused links stop working.
+  virtual Invite create_invite(SessionId session, const std::string& token_hash, Time expires_at) = 0;
+  virtual std::optional<Invite> find_invite(const std::string& token_hash) = 0;
+  // Marks the link used and returns its session, in one transaction; nullopt when it is
+  // unknown, used, expired at `at`, or its session is no longer active.
+  virtual std::optional<SessionId> redeem_invite(const std::string& token_hash, Time at) = 0;
+  // Stores a web session (the expired ones are dropped on the way).
+  virtual WebSession create_web_session(const WebSession& s) = 0;
+  // The web session, unless unknown or expired at `at`.
+  virtual std::optional<WebSession> find_web_session(const std::string& token_hash, Time at) = 0;
+  virtual void delete_web_session(const std::string& token_hash) = 0;
 };
 
 struct SqliteOptions {
@@ -263,6 +306,14 @@ class SqliteStore final : public Store {
   std::vector<CalibrationResponse> calibration_responses() override;
   void save_item_params(const std::vector<ItemParams>& params) override;
   std::vector<ItemParams> load_item_params() override;
+  void set_interviewer_token(const std::string& token_hash) override;
+  std::optional<std::string> interviewer_token() override;
+  Invite create_invite(SessionId session, const std::string& token_hash, Time expires_at) override;
+  std::optional<Invite> find_invite(const std::string& token_hash) override;
+  std::optional<SessionId> redeem_invite(const std::string& token_hash, Time at) override;
+  WebSession create_web_session(const WebSession& s) override;
+  std::optional<WebSession> find_web_session(const std::string& token_hash, Time at) override;
+  void delete_web_session(const std::string& token_hash) override;
 
   // The schema version of the open database (the newest applied migration).
   int schema_version();

@@ -101,8 +101,38 @@ CREATE TABLE item_params (
 CREATE INDEX item_params_by_item ON item_params (item, item_version, id);
 )sql";
 
+// `assess serve` (assess/web): secrets are stored as SHA-256 hex digests, never as themselves.
+constexpr std::string_view kWebSchema = R"sql(
+CREATE TABLE interviewer_token (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  token_hash TEXT NOT NULL CHECK (length(token_hash) = 64),
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE invites (
+  token_hash TEXT PRIMARY KEY CHECK (length(token_hash) = 64),
+  session_id INTEGER NOT NULL REFERENCES sessions (id),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at    INTEGER
+) STRICT, WITHOUT ROWID;
+CREATE INDEX invites_by_session ON invites (session_id);
+
+CREATE TABLE web_sessions (
+  token_hash TEXT PRIMARY KEY CHECK (length(token_hash) = 64),
+  role       TEXT NOT NULL CHECK (role IN ('interviewer', 'candidate')),
+  session_id INTEGER REFERENCES sessions (id)
+             CHECK ((role = 'candidate') = (session_id IS NOT NULL)),
+  csrf       TEXT NOT NULL CHECK (length(csrf) > 0),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "engine schema", kEngineSchema},
+    {2, "web application", kWebSchema},
 };
 
 }  // namespace

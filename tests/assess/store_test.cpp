@@ -104,12 +104,12 @@ TEST(StoreMigrations, FromEmptyCreatesTheSchemaAndRecordsIt) {
   EXPECT_EQ(store->schema_version(), static_cast<int>(sqlite::migrations().size()));
   sqlite::Db raw(dir / "a.db", {});
   EXPECT_EQ(raw.scalar("SELECT group_concat(version || ':' || name, ',') FROM schema_migrations"),
-            "1:engine schema");
+            "1:engine schema,2:web application");
   EXPECT_NE(raw.scalar("SELECT applied_at FROM schema_migrations WHERE version = 1"), "0");
   EXPECT_EQ(raw.scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
                        " WHERE type = 'table' ORDER BY name)"),
-            "candidates,estimates,item_params,presentations,responses,rule_firings,"
-            "schema_migrations,session_states,sessions");
+            "candidates,estimates,interviewer_token,invites,item_params,presentations,responses,"
+            "rule_firings,schema_migrations,session_states,sessions,web_sessions");
   // The connection settings every Db gets.
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("PRAGMA synchronous"), "2");  // FULL
@@ -136,23 +136,23 @@ TEST(StoreMigrations, NewMigrationsApplyInOrderAndOlderProgramsRefuseTheResult) 
   TempDir dir;
   open_sqlite_store(dir / "a.db")->create_candidate("alice", "");
   std::vector<sqlite::Migration> list(sqlite::migrations().begin(), sqlite::migrations().end());
-  list.push_back({2, "invitations",
+  list.push_back({3, "invitations",
                   "CREATE TABLE invitations (token TEXT PRIMARY KEY,"
                   " session_id INTEGER REFERENCES sessions (id)) STRICT"});
-  list.push_back({3, "invited state",
+  list.push_back({4, "invited state",
                   "INSERT INTO session_states VALUES ('invited');"
                   "ALTER TABLE invitations ADD COLUMN expires_at INTEGER"});
-  EXPECT_EQ(open_sqlite_store(dir / "a.db", {}, list)->schema_version(), 3);
+  EXPECT_EQ(open_sqlite_store(dir / "a.db", {}, list)->schema_version(), 4);
   EXPECT_EQ(raw_scalar(dir / "a.db",
                        "SELECT group_concat(version, ',') FROM"
                        " (SELECT version FROM schema_migrations ORDER BY version)"),
-            "1,2,3");
+            "1,2,3,4");
   EXPECT_EQ(raw_scalar(dir / "a.db", "SELECT count(*) FROM session_states"), "4");
   EXPECT_TRUE(open_sqlite_store(dir / "a.db", {}, list)->find_candidate("alice"));
 
-  // This program knows only version 1: it refuses a database from the future.
+  // This program knows only version 2: it refuses a database from the future.
   EXPECT_THAT(error_of<StoreError>([&] { open_sqlite_store(dir / "a.db"); }),
-              HasSubstr("schema version 3 is newer than this program's 1 (it has migration 2 "
+              HasSubstr("schema version 4 is newer than this program's 2 (it has migration 3 "
                         "\"invitations\"): use a newer assess"));
 }
 
@@ -160,9 +160,9 @@ TEST(StoreMigrations, RefusesAFutureVersionWrittenByHand) {
   TempDir dir;
   open_sqlite_store(dir / "a.db");
   sqlite::Db(dir / "a.db", {})
-      .exec("INSERT INTO schema_migrations VALUES (2, 'from the future', 0)");
+      .exec("INSERT INTO schema_migrations VALUES (3, 'from the future', 0)");
   std::string msg = error_of<StoreError>([&] { open_sqlite_store(dir / "a.db"); });
-  EXPECT_THAT(msg, HasSubstr("a.db: open: the database's schema version 2 is newer"));
+  EXPECT_THAT(msg, HasSubstr("a.db: open: the database's schema version 3 is newer"));
 }
 
 TEST(StoreMigrations, RefusesAHistoryWithADifferentName) {
@@ -179,16 +179,16 @@ TEST(StoreMigrations, AFailingMigrationChangesNothing) {
   TempDir dir;
   std::vector<sqlite::Migration> list(sqlite::migrations().begin(), sqlite::migrations().end());
   // Foreign keys are on while migrations run: a row pointing at no candidate fails.
-  list.push_back({2, "bad",
+  list.push_back({3, "bad",
                   "CREATE TABLE extra (x INTEGER);"
                   "INSERT INTO sessions (candidate_id, config, state, created_at,"
                   " updated_at) VALUES (999, '{}', 'active', 0, 0)"});
   std::string msg = error_of<StoreError>([&] { open_sqlite_store(dir / "a.db", {}, list); });
-  EXPECT_THAT(msg, HasSubstr("migration 2 \"bad\": INSERT INTO sessions"));
+  EXPECT_THAT(msg, HasSubstr("migration 3 \"bad\": INSERT INTO sessions"));
   EXPECT_THAT(msg, HasSubstr("FOREIGN KEY constraint failed"));
-  // All pending migrations share one transaction: version 1 was rolled back with 2.
+  // All pending migrations share one transaction: versions 1 and 2 were rolled back with 3.
   EXPECT_EQ(raw_scalar(dir / "a.db", "SELECT count(*) FROM sqlite_schema"), "0");
-  EXPECT_EQ(open_sqlite_store(dir / "a.db")->schema_version(), 1);
+  EXPECT_EQ(open_sqlite_store(dir / "a.db")->schema_version(), 2);
 }
 
 TEST(StoreMigrations, MigrationVersionsMustBeConsecutive) {
@@ -686,12 +686,12 @@ TEST(StoreConcurrency, SimultaneousFirstOpensMigrateOnce) {
     std::atomic<int> opened{0};
     for (int i = 0; i < 4; ++i) {
       openers.emplace_back([&] {
-        if (open_sqlite_store(db)->schema_version() == 1) opened++;
+        if (open_sqlite_store(db)->schema_version() == 2) opened++;
       });
     }
     for (auto& t : openers) t.join();
     EXPECT_EQ(opened.load(), 4);
-    EXPECT_EQ(raw_scalar(db, "SELECT count(*) FROM schema_migrations"), "1");
+    EXPECT_EQ(raw_scalar(db, "SELECT count(*) FROM schema_migrations"), "2");
   }
 }
 

@@ -1,0 +1,124 @@
+#include "web/html.hpp"
+
+#include "web/static.hpp"
+
+namespace assess::web {
+
+namespace http = gocxx::http;
+
+std::string escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// `code` spans of an already escaped line.
+std::string inline_code(const std::string& escaped) {
+  std::string out;
+  bool open = false;
+  for (char c : escaped) {
+    if (c == '`') {
+      out += open ? "</code>" : "<code>";
+      open = !open;
+    } else {
+      out += c;
+    }
+  }
+  if (open) out += "</code>";
+  return out;
+}
+
+}  // namespace
+
+std::string markdown(std::string_view text) {
+  std::string out, para, code;
+  bool in_code = false;
+  auto end_para = [&] {
+    if (!para.empty()) out += "<p>" + inline_code(escape(para)) + "</p>\n";
+    para.clear();
+  };
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (line.starts_with("```")) {
+      if (in_code) {
+        out += "<pre><code>" + escape(code) + "</code></pre>\n";
+        code.clear();
+      } else {
+        end_para();
+      }
+      in_code = !in_code;
+    } else if (in_code) {
+      code.append(line).append("\n");
+    } else if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+      end_para();
+    } else {
+      if (!para.empty()) para += '\n';
+      para.append(line);
+    }
+  }
+  if (in_code) out += "<pre><code>" + escape(code) + "</code></pre>\n";
+  end_para();
+  return out;
+}
+
+void security_headers(http::Header& h, bool no_store) {
+  h.set("Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'");
+  h.set("X-Content-Type-Options", "nosniff");
+  // same-origin, not no-referrer: links carry tokens, so no other site may see a URL of ours;
+  // but under no-referrer browsers send "Origin: null" with our own form posts (the Fetch
+  // standard), which the Origin check must refuse.
+  h.set("Referrer-Policy", "same-origin");
+  h.set("X-Frame-Options", "DENY");
+  if (no_store) h.set("Cache-Control", "no-store");
+}
+
+std::string csrf_field(std::string_view csrf) {
+  return "<input type=\"hidden\" name=\"csrf\" value=\"" + escape(csrf) + "\">";
+}
+
+void send_page(http::ResponseWriter& w, int status, std::string_view title, std::string_view body, Nav nav,
+               std::string_view csrf) {
+  std::string html =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>" + escape(title) + " · assess</title>"
+      "<link rel=\"stylesheet\" href=\"" + asset_url("app.css") + "\">"
+      "<script src=\"" + asset_url("app.js") + "\" defer></script></head>\n<body>"
+      "<header class=\"top\"><span class=\"brand\">assess</span>";
+  if (nav == Nav::interviewer) {
+    html += "<nav><a href=\"/i/\">Assessments</a> <a href=\"/i/new\">New</a> <a href=\"/i/compare\">Compare</a> "
+            "<form method=\"post\" action=\"/logout\" class=\"inline\">" + csrf_field(csrf) +
+            "<button type=\"submit\" class=\"link\">Log out</button></form></nav>";
+  }
+  html += "</header>\n<main>";
+  html += body;
+  html += "</main></body></html>\n";
+  w.header().set("Content-Type", "text/html; charset=utf-8");
+  w.write_header(status);
+  (void)w.write(html);
+}
+
+void send_error(http::ResponseWriter& w, int status, std::string_view message) {
+  send_page(w, status, std::to_string(status) + " " + std::string(http::status_text(status)),
+            "<h1>" + std::to_string(status) + " " + escape(http::status_text(status)) + "</h1><p>" + escape(message) +
+                "</p>",
+            Nav::none);
+}
+
+}  // namespace assess::web

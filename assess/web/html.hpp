@@ -1,0 +1,40 @@
+// HTML output: escaping (every value a page shows goes through escape), the tiny Markdown subset
+// item statements may use, the page layout, and the headers every response carries.
+//
+//   std::string body = "<h1>" + web::escape(candidate.name) + "</h1>" + web::markdown(statement);
+//   web::send_page(w, 200, "Assessment 7", body, web::Nav::interviewer);
+//   web::send_error(w, 403, "this link belongs to another assessment");
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <gocxx/http.hpp>
+
+namespace assess::web {
+
+// & < > " ' escaped: safe in element content and in quoted attribute values.
+std::string escape(std::string_view s);
+
+// A statement as HTML: everything escaped, then ``` fenced blocks as <pre><code>, blank-line
+// separated paragraphs as <p>, and `inline code` as <code>. Nothing else is rendered: no links,
+// no raw HTML.
+std::string markdown(std::string_view text);
+
+// The headers every response gets (CSP without inline script or style, nosniff, no referrer,
+// no framing); no_store adds Cache-Control: no-store (pages behind a login).
+void security_headers(gocxx::http::Header& h, bool no_store);
+
+enum class Nav { none, interviewer, candidate };
+
+// A whole page: the layout, the stylesheet and script (static files), then `body`. The CSRF
+// token goes into a <meta> for the script (the forms carry it as a hidden field).
+void send_page(gocxx::http::ResponseWriter& w, int status, std::string_view title, std::string_view body,
+               Nav nav, std::string_view csrf = {});
+// An error page; the message is escaped.
+void send_error(gocxx::http::ResponseWriter& w, int status, std::string_view message);
+
+// <input type="hidden" name="csrf" value="...">
+std::string csrf_field(std::string_view csrf);
+
+}  // namespace assess::web
