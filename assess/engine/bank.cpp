@@ -294,6 +294,21 @@ bool grader_variable(const std::string& name) {
   return names.count(name) > 0 || name.starts_with("ASSESS_");
 }
 
+// An item's "env": more environment for the runs it asks for, never the grader's own variables.
+std::map<std::string, std::string> load_env(const Fields& f) {
+  std::map<std::string, std::string> env;
+  if (!f.has("env")) return env;
+  static const std::regex name("[A-Z][A-Z0-9_]*");
+  if (!f.raw("env").is_object()) f.fail("env", "must be an object: NAME -> value");
+  for (const auto& [key, value] : f.raw("env").items()) {
+    if (!std::regex_match(key, name)) f.fail("env." + key, "not an environment variable name ([A-Z][A-Z0-9_]*)");
+    if (grader_variable(key)) f.fail("env." + key, "the grader sets it");
+    if (!value.is_string()) f.fail("env." + key, "must be a string");
+    env[key] = value.get<std::string>();
+  }
+  return env;
+}
+
 PressureSpec load_pressure(const Fields& fix) {
   Fields f(fix.file(), fix.raw("pressure"), "fix.pressure",
            {"run", "count", "cpu", "max_goroutines", "timeout_s", "env"});
@@ -311,21 +326,64 @@ PressureSpec load_pressure(const Fields& fix) {
   }
   p.max_goroutines = f.integer("max_goroutines", 1, 1'000'000, 5000);
   p.timeout_s = f.integer("timeout_s", 1, 600, 60);
-  if (f.has("env")) {
-    static const std::regex name("[A-Z][A-Z0-9_]*");
-    if (!f.raw("env").is_object()) f.fail("env", "must be an object: NAME -> value");
-    for (const auto& [key, value] : f.raw("env").items()) {
-      if (!std::regex_match(key, name)) f.fail("env." + key, "not an environment variable name ([A-Z][A-Z0-9_]*)");
-      if (grader_variable(key)) f.fail("env." + key, "the grader sets it");
-      if (!value.is_string()) f.fail("env." + key, "must be a string");
-      p.env[key] = value.get<std::string>();
-    }
-  }
+  p.env = load_env(f);
   return p;
 }
 
+// A number in [lo, hi], or def when the field is absent.
+double bounded(const Fields& f, const char* key, double lo, double hi, double def) {
+  if (!f.has(key)) return def;
+  double v = f.number(key);
+  if (v < lo || v > hi) {
+    char range[96];
+    std::snprintf(range, sizeof range, "must be a number from %g to %g", lo, hi);
+    f.fail(key, range);
+  }
+  return v;
+}
+
+LabSpec load_lab(const Fields& fix) {
+  Fields f(fix.file(), fix.raw("lab"), "fix.lab",
+           {"path", "rate", "duration_s", "faults", "latency_p99_ms", "max_failed_percent", "leak_slack",
+            "threshold", "growth", "shutdown_s", "shutdown_requests", "max_gcs", "max_heap_mb", "facts", "env"});
+  LabSpec l;
+  l.path = f.str("path", "/");
+  static const std::regex path("/[A-Za-z0-9/_.~?=&%-]*");
+  if (!std::regex_match(l.path, path)) f.fail("path", "must be a URL path (\"/work?n=1\")");
+  l.rate = bounded(f, "rate", 1, 2000, l.rate);
+  l.duration_s = f.integer("duration_s", 1, 60, l.duration_s);
+  l.faults = f.str("faults", "");
+  if (l.faults.find_first_of(" '\"\\") != std::string::npos) f.fail("faults", "a gocxx::net::Faults spec has no spaces or quotes");
+  l.latency_p99_ms = f.integer("latency_p99_ms", 1, 60'000, l.latency_p99_ms);
+  l.max_failed_percent = bounded(f, "max_failed_percent", 0, 100, l.max_failed_percent);
+  l.leak_slack = f.integer("leak_slack", 0, 100'000, l.leak_slack);
+  l.threshold = f.integer("threshold", 0, 1'000'000, l.threshold);
+  l.growth = bounded(f, "growth", 0, 1e6, l.growth);
+  l.shutdown_s = f.integer("shutdown_s", 1, 60, l.shutdown_s);
+  l.shutdown_requests = f.integer("shutdown_requests", 0, 50, l.shutdown_requests);
+  if (f.has("max_gcs")) l.max_gcs = f.integer("max_gcs", 0, 1'000'000);
+  if (f.has("max_heap_mb")) l.max_heap_mb = bounded(f, "max_heap_mb", 0, 1e6, 0);
+  if (f.has("facts")) {
+    if (!f.raw("facts").is_array()) f.fail("facts", "must be an array of {check, fact, min, max, says}");
+    for (std::size_t i = 0; i < f.raw("facts").size(); ++i) {
+      Fields g(fix.file(), f.raw("facts")[i], "fix.lab.facts[" + std::to_string(i) + "]",
+               {"check", "fact", "min", "max", "says"});
+      LabFact x;
+      x.check = g.one_of("check", {"leak", "latency", "shutdown", "heap", "consistency"});
+      x.fact = g.str("fact");
+      if (g.has("min")) x.min = g.number("min");
+      if (g.has("max")) x.max = g.number("max");
+      if (!x.min && !x.max) g.fail("", "needs min or max");
+      x.says = g.str("says");
+      l.facts.push_back(std::move(x));
+    }
+  }
+  l.env = load_env(f);
+  return l;
+}
+
 FixSpec load_fix(const Fields& top, const fs::path& dir) {
-  Fields f(top.file(), top.raw("fix"), "fix", {"package", "editable", "checks", "test_timeout_s", "cgo", "pressure"});
+  Fields f(top.file(), top.raw("fix"), "fix", {"package", "editable", "checks", "test_timeout_s", "cgo", "pressure", "lab"});
   FixSpec x;
   x.package = f.str("package");
   if (!is_go_ident(x.package)) f.fail("package", "not a Go package name");
@@ -353,6 +411,10 @@ FixSpec load_fix(const Fields& top, const fs::path& dir) {
   x.test_timeout_s = f.integer("test_timeout_s", 1, 600, 20);
   x.cgo = f.boolean("cgo", false);
   if (f.has("pressure")) x.pressure = load_pressure(f);
+  if (f.has("lab")) {
+    if (x.package != "main") f.fail("lab", "a lab's service is a program: fix.package must be \"main\"");
+    x.lab = load_lab(f);
+  }
 
   fs::path hidden = dir / "hidden";
   if (fs::exists(hidden)) {
@@ -387,10 +449,13 @@ FixSpec load_fix(const Fields& top, const fs::path& dir) {
         ef.fail("fails", "\"test:\" must name a test function");
       if (w.fails == "pressure") {
         if (!x.pressure) ef.fail("fails", "\"pressure\" needs the item's fix.pressure section");
+      } else if (w.fails == "lab") {
+        if (!x.lab) ef.fail("fails", "\"lab\" needs the item's fix.lab section");
       } else if (std::find(x.checks.begin(), x.checks.end(), check) == x.checks.end()) {
         ef.fail("fails", "\"" + w.fails + "\" is not one of the item's checks");
       }
-      if (!w.shows.empty() && w.fails != "pressure") ef.fail("shows", "only for \"fails\": \"pressure\"");
+      if (!w.shows.empty() && w.fails != "pressure" && w.fails != "lab")
+        ef.fail("shows", "only for \"fails\": \"pressure\" or \"lab\"");
       check_replacement(f, e.path(), x.editable, "wrong/" + w.name + "/");
       x.wrong.push_back(std::move(w));
     }
@@ -400,6 +465,10 @@ FixSpec load_fix(const Fields& top, const fs::path& dir) {
       std::any_of(x.wrong.begin(), x.wrong.end(), [](const WrongSolution& w) { return w.fails == "pressure"; });
   if (x.pressure && !drill_wrong)
     f.fail("pressure", "a drill needs a known-wrong solution that fails at \"pressure\" (and passes every other check)");
+  bool lab_wrong =
+      std::any_of(x.wrong.begin(), x.wrong.end(), [](const WrongSolution& w) { return w.fails == "lab"; });
+  if (x.lab && !lab_wrong)
+    f.fail("lab", "a lab needs a known-wrong solution that fails at \"lab\" (and passes every other check)");
   std::sort(x.wrong.begin(), x.wrong.end(),
             [](const WrongSolution& a, const WrongSolution& b) { return a.name < b.name; });
   return x;

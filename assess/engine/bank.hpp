@@ -55,9 +55,9 @@ struct DiagnoseSpec {
 
 struct WrongSolution {
   std::string name;  // the directory under wrong/
-  std::string fails; // the check it must fail at: build, vet, race, leak, test, test:TestName or pressure
+  std::string fails; // the check it must fail at: build, vet, race, leak, test, test:TestName, pressure or lab
   std::string why;   // the defect, one line
-  std::string shows; // fails == "pressure" only, optional: text the pressure check's message must contain
+  std::string shows; // fails == "pressure" or "lab" only, optional: text the check's message must contain
 };
 
 // A fix item's pressure drill (item.json fix.pressure; seed ch. 5: "under pressure, inject 10%
@@ -75,6 +75,39 @@ struct PressureSpec {
   std::map<std::string, std::string> env;  // more environment for the pressure run
 };
 
+// A fix item's lab (item.json fix.lab; seed ch. 5's pressure mode, on a whole service): a
+// submission that passes the item's checks is built as a service (package main, started as
+// `./service 127.0.0.1:PORT`, serving through the bank's Go package assess/lab) and run in the
+// sandbox under gocxx-pressure: the fault-injecting proxy (the grader's rate as jitter),
+// open-loop load, the goroutine count sampled, > threshold or steady growth -> leak analysis
+// and the trace report; then graceful shutdown. Graded on its behaviour (engine/lab.hpp):
+// leak, latency, shutdown, and the heap and fact bounds below.
+struct LabFact {
+  std::string check;  // the lab check it belongs to: leak | latency | shutdown | heap | consistency
+  std::string fact;   // a number in the service's /lab/facts JSON
+  std::optional<double> min, max;
+  std::string says;   // what a value out of bounds means ("upstream calls still running")
+};
+
+struct LabSpec {
+  std::string path = "/";        // the URL path the load requests
+  double rate = 50;              // requests per second
+  int duration_s = 10;           // of load
+  std::string faults;            // more gocxx::net::Faults besides the jitter ("reset=1%")
+  int latency_p99_ms = 1000;     // the latency check's bound on p99 ...
+  double max_failed_percent = 1; // ... and on failed requests
+  int leak_slack = 20;           // goroutines after the load may exceed the baseline by this much
+  int threshold = 5000;          // gocxx-pressure --threshold
+  double growth = 0;             // gocxx-pressure --growth (goroutines/s); 0: off
+  int shutdown_s = 10;           // SIGTERM to exit 0, at most
+  int shutdown_requests = 4;     // /lab/slow requests in flight at SIGTERM
+  std::optional<int> max_gcs;    // heap check: GC cycles in the service's gctrace ...
+  std::optional<double> max_heap_mb;  // ... and the largest heap a cycle started at
+  std::vector<LabFact> facts;
+  std::map<std::string, std::string> env;  // more environment for the service
+};
+inline constexpr const char* kLabChecks[] = {"leak", "latency", "shutdown", "heap", "consistency"};
+
 struct FixSpec {
   std::string package;                // Go package name of start/ ("main" or e.g. "item")
   std::vector<std::string> editable;  // file names in start/ the candidate may replace
@@ -82,6 +115,7 @@ struct FixSpec {
   int test_timeout_s = 20;
   bool cgo = false;
   std::optional<PressureSpec> pressure;  // a drill: at least one wrong solution fails at "pressure"
+  std::optional<LabSpec> lab;            // a lab: at least one wrong solution fails at "lab"
   std::vector<WrongSolution> wrong;   // sorted by name
 };
 inline constexpr const char* kChecks[] = {"build", "vet", "race", "leak", "test"};

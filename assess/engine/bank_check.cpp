@@ -52,6 +52,11 @@ void check_fix(const Item& item, Grader& grader, ItemCheck& c) {
   else if (pressure.on)
     c.notes.push_back("solution/ passes, also under pressure (" + std::to_string(ref.pressure.value("wall_ms", 0)) +
                       " ms)");
+  else if (ref.lab.is_object()) {
+    std::string figures;  // how far the reference is from the lab's bounds
+    for (const auto& check : ref.lab["checks"]) figures += "; " + check.value("name", "") + ": " + check.value("detail", "");
+    c.notes.push_back("solution/ passes, its lab too (" + std::to_string(ref.lab.value("wall_ms", 0)) + " ms" + figures + ")");
+  }
   else c.notes.push_back("solution/ passes");
   for (const WrongSolution& w : item.fix->wrong) {
     Files files = read_files(item.dir / "wrong" / w.name);
@@ -64,11 +69,13 @@ void check_fix(const Item& item, Grader& grader, ItemCheck& c) {
                      (!test_named || std::find(r.failed_tests.begin(), r.failed_tests.end(), w.fails.substr(5)) !=
                                          r.failed_tests.end());
     if (as_stated && r.message.find(w.shows) == std::string::npos) {
-      c.problems.push_back(who + " fails at pressure, but not showing \"" + w.shows + "\" as expect.json says: " +
+      c.problems.push_back(who + " fails at " + w.fails + ", but not showing \"" + w.shows + "\" as expect.json says: " +
                            r.message);
     } else if (as_stated) {
       c.notes.push_back(who + " fails at " + w.fails +
-                        (check == "pressure" ? ": " + r.pressure.value("message", std::string()) : ""));
+                        (check == "pressure" ? ": " + r.pressure.value("message", std::string())
+                         : check == "lab"    ? r.message.substr(r.message.find(':'))
+                                             : ""));
     } else if (r.verdict == "pass") {
       c.problems.push_back(who + " passes every check; expect.json says it fails at " + w.fails);
     } else if (r.verdict == "error") {

@@ -13,7 +13,9 @@
 // same one both times; fix: the reference passes every check, each wrong solution fails at
 // the check its expect.json states (a drill's, item.json fix.pressure, are graded under
 // pressure: the reference passes the `pressure` check too, and a wrong solution that states
-// "pressure" passes every other check and fails there, showing its expect.json "shows").
+// "pressure" passes every other check and fails there, showing its expect.json "shows"; a lab's,
+// item.json fix.lab, run their lab after the other checks, in any mode: the reference passes it,
+// and a "lab" wrong solution fails it, its message showing "shows").
 // Sound oracles are stored in the grader's cache, so `take` shows the same artifacts without
 // running Go. The whole bank must also cover the issue's
 // minimum: 100 items, 20 per dimension, every level (not checked for a single --item).

@@ -14,6 +14,7 @@
 #include <gocxx/runtime.hpp>
 
 #include "engine/extract.hpp"
+#include "engine/lab.hpp"
 
 namespace assess {
 
@@ -152,6 +153,7 @@ class GoRunner {
     for (auto& e : extra_env) spec.env.push_back(std::move(e));
     spec.read_only = {config_.go_libraries};
     if (!library_.empty()) spec.read_only.push_back(library_);
+    spec.read_only.insert(spec.read_only.end(), mounts.begin(), mounts.end());
     if (config_.cache == GoCache::seeded) spec.read_only.push_back(config_.gocache);
     spec.writable = {scratch_.tmp, scratch_.gocache};
     spec.limits.wall = wall;
@@ -183,6 +185,8 @@ class GoRunner {
   }
 
   fs::path program() const { return scratch_.tmp / "prog"; }
+
+  std::vector<fs::path> mounts;  // more read-only paths (a lab's gocxx-pressure)
 
   static std::string failure(const std::string& what, const sandbox::Outcome& out) {
     if (out.status != sandbox::Status::exited) return what + ": " + out.message;
@@ -685,6 +689,28 @@ void pressure_check(const Item& item, const Pressure& p, bool race, GoRunner& go
   r.tests.push_back(test_entry("pressure", false, why, shown));
 }
 
+// The lab (engine/lab.hpp) of a submission that passed every other check: its service under
+// gocxx-pressure, in pressure mode and outside it. Sets r.lab, and r.verdict to "lab" when a
+// lab check fails, "error" when the lab could not run.
+void lab_check(const LabSpec& spec, const Pressure& p, const GoConfig& config, GoRunner& go, const Scratch& scratch,
+               FixResult& r) {
+  go.mounts = {config.pressure_tool};
+  lab::Outcome o = lab::run(spec, {.dir = scratch.tmp, .tool = config.pressure_tool, .seed = p.seed, .rate = p.rate,
+                                   .scratch = scratch.root, .build_wall = config.build_wall,
+                                   .run = [&](std::vector<std::string> argv, std::chrono::milliseconds wall, lab::Env env) {
+                                     return go.run(std::move(argv), wall, std::move(env));
+                                   }});
+  r.run = go.last;
+  r.lab = std::move(o.lab);
+  if (o.verdict == "pass") {
+    r.tests.push_back(test_entry("lab", true, ""));
+    return;
+  }
+  r.verdict = o.verdict;
+  r.message = o.verdict == "error" ? "the lab could not run: " + o.message : "fails at lab: " + clip(o.message, kMaxMessageChars);
+  if (o.verdict == "lab") r.tests.push_back(test_entry("lab", false, clip(o.message, kMaxMessageChars), r.lab.value("report", "")));
+}
+
 }  // namespace
 
 Oracle Grader::compute_oracle(const Item& item, int runs) {
@@ -795,6 +821,7 @@ FixResult Grader::run_fix(const Item& item, const Files& replacement, const Pres
   r.verdict = "pass";
   r.run = go.last;
   if (under_pressure) pressure_check(item, pressure, race, go, test_run, r);
+  if (r.verdict == "pass" && fix.lab) lab_check(*fix.lab, pressure, config_, go, scratch, r);
   return r;
 }
 
@@ -815,6 +842,7 @@ json Grader::grade(const Item& item, const Answer& answer, const Pressure& press
       json results = results_json(item, pass ? "pass" : "fail", pass ? "all checks pass" : r.message, r.tests, pass,
                                   r.verdict, r.run);
       if (!r.pressure.is_null()) results["assess"]["pressure"] = std::move(r.pressure);
+      if (!r.lab.is_null()) results["assess"]["lab"] = std::move(r.lab);
       return results;
     }
 

@@ -28,6 +28,10 @@
 // assess/pressure), load and a goroutine watch. results.json then has assess.pressure, the
 // drill's evidence ("goroutines grew 9 → 52 ... " and the goroutine summary), never test source.
 //
+// Labs (engine/lab.hpp): a fix item with a lab section (item.json fix.lab) gets the `lab` check
+// after all the others pass, in pressure mode and outside it: its service is built and run under
+// gocxx-pressure (GoConfig::pressure_tool) in the sandbox; results.json then has assess.lab.
+//
 // GOPATH: <scratch>/gopath, the bank's _lib (bank_library) when it has one, go_libraries.
 //
 // Blocking: every sandbox run happens inside gocxx::blocking, so a Grader can be used from
@@ -64,6 +68,8 @@ struct GoConfig {
   std::filesystem::path go_libraries = "/usr/share/gocode";  // GOPATH's second entry (Debian's Go libraries)
   std::chrono::milliseconds build_wall{180'000};  // each go build / vet / test (plus test_timeout_s)
   std::chrono::milliseconds program_wall{10'000};  // each run of a predict or diagnose program
+  // gocxx-pressure, which runs a lab's service (engine/lab.hpp); mounted read-only in the sandbox.
+  std::filesystem::path pressure_tool = GOCXX_PRESSURE_TOOL;
 };
 
 // A candidate's answer. Choice items (predict "choice", diagnose) take `choice` (0-based) or the
@@ -106,7 +112,7 @@ struct Pressure {
 
 // A solution's verdict on a fix item.
 struct FixResult {
-  std::string verdict;  // "pass", the first failing check (build, vet, race, leak, test, pressure), or "error"
+  std::string verdict;  // "pass", the first failing check (build, vet, race, leak, test, pressure, lab), or "error"
   std::vector<std::string> failed_tests;
   nlohmann::json tests = nlohmann::json::array();  // results.json "tests" entries
   std::string message;
@@ -115,6 +121,8 @@ struct FixResult {
   // "cpu", "run", "passed", "failed_tests", "wall_ms"}; failed, also "message" and, when there is
   // more to show than the message (a goroutine summary, a race report), "evidence".
   nlohmann::json pressure;
+  // results.json assess.lab when the item's lab ran (engine/lab.hpp), else null.
+  nlohmann::json lab;
 };
 
 // Oracles kept between runs: <dir>/<id>@<version>-<content hash>-<go version>.json, written by

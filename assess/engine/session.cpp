@@ -99,7 +99,7 @@ std::vector<cat::Item> pressure_pool(std::vector<cat::Item> items, const Bank& b
   }
   std::erase_if(items, [&](const cat::Item& c) {
     const Item* item = bank.find(c.id);
-    return item && item->fix && !item->fix->pressure && !named.count(item->id) &&
+    return item && item->fix && !item->fix->pressure && !item->fix->lab && !named.count(item->id) &&
            drill_levels.count({item->dimension, item->level});
   });
   return items;
