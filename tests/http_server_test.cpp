@@ -136,6 +136,32 @@ TEST(HttpServer, KeepAliveReusesOneConnection) {
   });
 }
 
+// Closing a response body before its end (an event stream that never ends) returns at once and
+// drops the connection, as Go's client does: the server sees its client leave.
+TEST(HttpServer, ClosingAnEndlessBodyDropsTheConnection) {
+  run_with(2, [] {
+    gocxx::Chan<bool> handler_saw_client_leave(1);
+    TestServer ts([&](http::ResponseWriter& w, http::Request& r) {
+      w.header().set("Content-Type", "text/event-stream");
+      (void)w.write("data: first\n\n");
+      w.flush();
+      (void)r.context().done().recv();  // until the client goes away
+      handler_saw_client_leave.send(true);
+    });
+    ts.start();
+    http::Client client;
+    auto [resp, err] = client.get(ts.url + "/events");
+    ASSERT_FALSE(err) << err;
+    char buf[64];
+    auto [n, rerr] = resp.body.read(buf);
+    ASSERT_FALSE(rerr) << rerr;
+    EXPECT_EQ(std::string_view(buf, n), "data: first\n\n");
+    EXPECT_FALSE(resp.body.close());
+    EXPECT_TRUE(handler_saw_client_leave.recv().value_or(false));
+    (void)ts.stop();
+  });
+}
+
 TEST(HttpServer, PipelinedRequestsAreAnsweredInOrder) {
   run_with(2, [] {
     TestServer ts([](http::ResponseWriter& w, http::Request& r) { (void)w.write("path=" + r.url.path); });

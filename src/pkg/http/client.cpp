@@ -25,7 +25,6 @@ const time::TimePoint kLongAgo{std::chrono::nanoseconds(1)};
 error context_error(const error& err) {
   return err == context::deadline_exceeded ? os::err_deadline_exceeded : err;
 }
-constexpr std::size_t kMaxDrainOnClose = 64 << 10;  // read and drop at most this to reuse a conn
 
 // Go's *url.Error: `Get "http://127.0.0.1:1/": dial tcp 127.0.0.1:1: connect: connection refused`.
 class UrlError final : public WrappingError {
@@ -172,9 +171,9 @@ class ResponseBody final : public BodySource {
 
   error close() override {
     if (!pc_) return nullptr;
-    // A small rest is read and dropped so that the connection can be reused.
-    bool drained = pc_->reader.discard_body(kMaxDrainOnClose);
-    release(drained, errors::make("http: read on closed response body"));
+    // A body closed before its end closes the connection, as in Go: reading the rest to reuse
+    // the connection could wait forever (an event stream, a server that stalls).
+    release(pc_->reader.body_done(), errors::make("http: read on closed response body"));
     return nullptr;
   }
 
