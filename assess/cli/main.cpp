@@ -305,6 +305,7 @@ int checklist(Args& args) {
   if (auto v = args.value("--json")) a.json = *v;
   if (auto v = args.value("--markdown")) a.markdown = *v;
   o.cache = args.cache() / "checklist";
+  a.db = args.db();
   args.done();
   try {
     return assess::cli::checklist(a);
@@ -337,7 +338,7 @@ const Command kCommands[] = {
     {{"report"}, "SESSION [--json] [--db FILE]", report},
     {{"calibrate"}, "[--min-responses N] [--dry-run] [--db FILE]", calibrate},
     {{"serve"}, "[--listen HOST:PORT] [--public] [--new-token] [--db FILE] [--cache DIR]", serve},
-    {{"checklist"}, "--target URL --source DIR [--log FILE] [--lang go|gocxx] [--slow-path PATH] [--probe-path PATH] [--trace-seconds N] [--json FILE] [--markdown FILE]", checklist},
+    {{"checklist"}, "--target URL --source DIR [--log FILE] [--lang go|gocxx] [--slow-path PATH] [--probe-path PATH] [--trace-seconds N] [--json FILE] [--markdown FILE] [--db FILE]", checklist},
 };
 
 void usage(std::ostream& out) {

@@ -222,6 +222,17 @@ struct Invite {
   std::optional<Time> used_at;  // redeemed
 };
 
+// A production checklist run (`assess checklist --db`), which the web application lists for
+// interviewers (/i/checklists).
+using ChecklistRunId = std::int64_t;
+struct ChecklistRun {
+  ChecklistRunId id = 0;    // set by the store
+  std::string target;       // the service's URL
+  std::string lang;         // "go" | "gocxx"
+  Time checked_at{};
+  std::string report_json;  // the report's JSON object (assess::checklist::to_json)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -277,6 +288,11 @@ class Store {
   // The web session, unless unknown or expired at `at`.
   virtual std::optional<WebSession> find_web_session(const std::string& token_hash, Time at) = 0;
   virtual void delete_web_session(const std::string& token_hash) = 0;
+  // Production checklist runs (store_web.cpp). Saving checks the fields (lang go or gocxx, the
+  // report a JSON object); listing gives the newest `limit` runs, newest first.
+  virtual ChecklistRun save_checklist_run(const ChecklistRun& run) = 0;
+  virtual std::vector<ChecklistRun> list_checklist_runs(std::size_t limit) = 0;
+  virtual std::optional<ChecklistRun> find_checklist_run(ChecklistRunId id) = 0;
 };
 
 struct SqliteOptions {
@@ -314,6 +330,9 @@ class SqliteStore final : public Store {
   WebSession create_web_session(const WebSession& s) override;
   std::optional<WebSession> find_web_session(const std::string& token_hash, Time at) override;
   void delete_web_session(const std::string& token_hash) override;
+  ChecklistRun save_checklist_run(const ChecklistRun& run) override;
+  std::vector<ChecklistRun> list_checklist_runs(std::size_t limit) override;
+  std::optional<ChecklistRun> find_checklist_run(ChecklistRunId id) override;
 
   // The schema version of the open database (the newest applied migration).
   int schema_version();

@@ -130,9 +130,21 @@ CREATE TABLE web_sessions (
 CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at);
 )sql";
 
+// `assess checklist --db`: each run's report, for the web application's checklist pages.
+constexpr std::string_view kChecklistSchema = R"sql(
+CREATE TABLE checklist_runs (
+  id         INTEGER PRIMARY KEY,
+  target     TEXT NOT NULL CHECK (length(target) > 0),
+  lang       TEXT NOT NULL CHECK (lang IN ('go', 'gocxx')),
+  checked_at INTEGER NOT NULL,
+  report     TEXT NOT NULL CHECK (json_valid(report) AND json_type(report) = 'object')
+) STRICT;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "engine schema", kEngineSchema},
     {2, "web application", kWebSchema},
+    {3, "checklist runs", kChecklistSchema},
 };
 
 }  // namespace

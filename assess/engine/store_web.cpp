@@ -1,9 +1,15 @@
 // SqliteStore's operations for the web application (`assess serve`): the interviewer's
 // credential, candidate links and browser sessions. Secrets arrive hashed (SHA-256 hex); the
-// store checks that they look like it, so a raw token can never be stored by mistake.
+// store checks that they look like it, so a raw token can never be stored by mistake. Also the
+// production checklist runs that `assess checklist --db` saves and the web application shows.
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/store.hpp"
+#include "engine/store_input.hpp"
 #include "engine/store_sqlite.hpp"
 
 namespace assess {
@@ -29,6 +35,12 @@ Invite read_invite(const Query& q) {
                 .created_at = q.time(2),
                 .expires_at = q.time(3),
                 .used_at = q.opt_time(4)};
+}
+
+constexpr std::string_view kChecklistColumns = "id, target, lang, checked_at, report";
+
+ChecklistRun read_checklist_run(const Query& q) {
+  return ChecklistRun{.id = q.i64(0), .target = q.text(1), .lang = q.text(2), .checked_at = q.time(3), .report_json = q.text(4)};
 }
 
 }  // namespace
@@ -136,6 +148,42 @@ std::optional<WebSession> SqliteStore::find_web_session(const std::string& token
 void SqliteStore::delete_web_session(const std::string& token_hash) {
   impl_->run("delete_web_session", [&](Db& db) {
     db.query("DELETE FROM web_sessions WHERE token_hash = ?").bind(token_hash).run();
+  });
+}
+
+ChecklistRun SqliteStore::save_checklist_run(const ChecklistRun& run) {
+  return impl_->run("save_checklist_run", [&](Db& db) {
+    input::check_label("target", run.target, 2048);
+    if (run.lang != "go" && run.lang != "gocxx") throw std::invalid_argument("lang: \"" + run.lang + "\" is not go or gocxx");
+    if (!nlohmann::json::parse(run.report_json, nullptr, false).is_object())
+      throw std::invalid_argument("report: not a JSON object");
+    Query q = db.query("INSERT INTO checklist_runs (target, lang, checked_at, report) VALUES (?, ?, ?, ?) RETURNING id");
+    if (!q.bind(run.target, run.lang, run.checked_at, run.report_json).next()) throw db.error("no id returned");
+    ChecklistRun out = run;
+    out.id = q.i64(0);
+    q.run();
+    return out;
+  });
+}
+
+std::vector<ChecklistRun> SqliteStore::list_checklist_runs(std::size_t limit) {
+  return impl_->run("list_checklist_runs", [&](Db& db) {
+    static const std::string sql =
+        "SELECT " + std::string(kChecklistColumns) + " FROM checklist_runs ORDER BY id DESC LIMIT ?";
+    Query q = db.query(sql);
+    q.bind(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    std::vector<ChecklistRun> out;
+    while (q.next()) out.push_back(read_checklist_run(q));
+    return out;
+  });
+}
+
+std::optional<ChecklistRun> SqliteStore::find_checklist_run(ChecklistRunId id) {
+  return impl_->run("find_checklist_run", [&](Db& db) -> std::optional<ChecklistRun> {
+    static const std::string sql = "SELECT " + std::string(kChecklistColumns) + " FROM checklist_runs WHERE id = ?";
+    Query q = db.query(sql);
+    if (!q.bind(id).next()) return std::nullopt;
+    return read_checklist_run(q);
   });
 }
 

@@ -145,6 +145,7 @@ App::App(const Context& ctx, AppOptions options) : impl_(std::make_unique<Impl>(
   add_interviewer_pages(app);
   add_candidate_pages(app);
   add_dashboard_pages(app);
+  add_checklist_pages(app);
 }
 
 App::~App() = default;

@@ -13,7 +13,8 @@
 //   (void)srv.shutdown(ctx);                          // in-flight gradings finish
 //
 // Routes: /login, /logout; interviewer (cookie assess_i): /i/, /i/new, /i/assessments,
-// /i/assessments/{id}[/link|/events|/report|/report.json], /i/compare, /debug/..., /metrics;
+// /i/assessments/{id}[/link|/events|/report|/report.json], /i/compare,
+// /i/checklists[/{id}[/report.json]] (`assess checklist --db` runs), /debug/..., /metrics;
 // candidate (cookie assess_c, bound to one session): /c/{token} (start), /c/, /c/answer,
 // /c/result/{seq}; /static/{name}. The security model: docs in /work/helpers/web-docs.md.
 #pragma once

@@ -77,10 +77,13 @@ SessionRecord load_record(App::Impl& app, std::string_view id);
 
 // "a, b, c"
 std::string join(const std::vector<std::string>& v, std::string_view sep = ", ");
+// "2024-05-01 12:00", in UTC.
+std::string utc_date(Time t);
 
 void add_login_pages(App::Impl& app);
 void add_interviewer_pages(App::Impl& app);
 void add_candidate_pages(App::Impl& app);
 void add_dashboard_pages(App::Impl& app);
+void add_checklist_pages(App::Impl& app);
 
 }  // namespace assess::web

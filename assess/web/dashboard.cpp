@@ -33,7 +33,7 @@ std::string seed_table(const Report& r) {
             escape(d.key_defects.empty() ? "—" : d.key_defects.front()) + "</td></tr>";
   }
   return "<div class=\"table-wrap\"><table class=\"seed\"><thead><tr><th>Dimension</th><th>Seed name</th><th>Pass line</th>"
-         "<th>Score</th><th>Verdict</th><th>θ ± SE</th><th>Key defect</th></tr></thead><tbody>" +
+         "<th>Score</th><th>Verdict</th><th>θ ± SE</th><th class=\"wide\">Key defect</th></tr></thead><tbody>" +
          rows + "</tbody></table></div>";
 }
 
@@ -67,7 +67,7 @@ std::string lab_section(const nlohmann::json& lab) {
     checks += "<tr><td>" + escape(c.value("name", "")) + "</td><td>" + (c.value("passed", false) ? "✓" : "✗") + "</td><td>" +
               escape(c.value("detail", "")) + "</td></tr>";
   if (!checks.empty())
-    out += "<div class=\"table-wrap\"><table><thead><tr><th>Check</th><th></th><th>Detail</th></tr></thead><tbody>" + checks +
+    out += "<div class=\"table-wrap\"><table><thead><tr><th>Check</th><th></th><th class=\"wide\">Detail</th></tr></thead><tbody>" + checks +
            "</tbody></table></div>";
   if (auto g = pairs(lab.value("goroutines", nlohmann::json())); !g.empty())
     out += line_chart("Goroutines during the lab", {{"goroutines", g}}, "ms", "goroutines");
@@ -98,7 +98,7 @@ std::string path_table(const Report& r) {
             (s.theta_after ? fixed(*s.theta_after) + " ± " + fixed(s.se_after.value_or(0)) : "") + "</td><td>" +
             escape(s.rule.empty() ? "information" : s.rule) + "</td></tr>";
   }
-  return "<div class=\"table-wrap\"><table><thead><tr><th>#</th><th>Item</th><th>Level</th><th>Kind</th><th>Result</th>"
+  return "<div class=\"table-wrap\"><table><thead><tr><th>#</th><th class=\"wide\">Item</th><th>Level</th><th>Kind</th><th>Result</th>"
          "<th>Time</th><th>θ after</th><th>Chosen by</th></tr></thead><tbody>" + rows + "</tbody></table></div>";
 }
 
@@ -166,7 +166,7 @@ void compare_page(App::Impl& app, Visit& v) {
   std::vector<Report> reports;
   for (const std::string& id : *ids) reports.push_back(report_of(app, load_record(app, id)));
   std::string head = "<tr><th>Dimension</th>";
-  for (const Report& r : reports) head += "<th>#" + std::to_string(r.session) + " " + escape(r.candidate) + "</th>";
+  for (const Report& r : reports) head += "<th class=\"wide\">#" + std::to_string(r.session) + " " + escape(r.candidate) + "</th>";
   std::string rows;
   for (const char* dim : kDimensions) {
     std::string row = "<tr><td>" + escape(dim) + "</td>";

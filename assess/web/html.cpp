@@ -1,26 +1,14 @@
 #include "web/html.hpp"
 
+#include <gocxx/html.hpp>
+
 #include "web/static.hpp"
 
 namespace assess::web {
 
 namespace http = gocxx::http;
 
-std::string escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view s) { return gocxx::html::escape_string(s); }
 
 namespace {
 
@@ -102,7 +90,7 @@ void send_page(http::ResponseWriter& w, int status, std::string_view title, std:
       "<script src=\"" + asset_url("app.js") + "\" defer></script></head>\n<body>"
       "<header class=\"top\"><span class=\"brand\">assess</span>";
   if (nav == Nav::interviewer) {
-    html += "<nav><a href=\"/i/\">Assessments</a> <a href=\"/i/new\">New</a> <a href=\"/i/compare\">Compare</a> "
+    html += "<nav><a href=\"/i/\">Assessments</a> <a href=\"/i/new\">New</a> <a href=\"/i/compare\">Compare</a> <a href=\"/i/checklists\">Checklists</a> "
             "<form method=\"post\" action=\"/logout\" class=\"inline\">" + csrf_field(csrf) +
             "<button type=\"submit\" class=\"link\">Log out</button></form></nav>";
   }

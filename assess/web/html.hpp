@@ -13,7 +13,7 @@
 
 namespace assess::web {
 
-// & < > " ' escaped: safe in element content and in quoted attribute values.
+// Go's html.EscapeString (gocxx/html.hpp): safe in element content and quoted attribute values.
 std::string escape(std::string_view s);
 
 // A statement as HTML: everything escaped, then ``` fenced blocks as <pre><code>, blank-line

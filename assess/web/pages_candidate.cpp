@@ -81,9 +81,15 @@ std::string answer_fields(const CandidateView& view) {
 void item_page(Visit& v, const Current& c) {
   const CandidateView& view = c.view;
   std::string meta = escape(view.dimension) + " · level " + std::to_string(view.level) + " · " + to_string(view.kind);
-  if (c.remaining)
+  std::string time_up;
+  if (c.remaining) {
     meta += " · <span class=\"timer\" data-remaining-ms=\"" + std::to_string(c.remaining->count()) + "\">" +
             minutes(*c.remaining) + "</span> left";
+    // Shown by app.js when the countdown reaches zero (at once when it already has).
+    time_up = std::string("<p class=\"notice\" role=\"status\" data-time-up") + (c.remaining->count() > 0 ? " hidden" : "") +
+              ">Time is up for this item. Nothing was sent for you: submit your answer to go on; it counts as late "
+              "(not right).</p>";
+  }
   std::string files;
   for (const auto& [name, content] : view.files) {
     if (std::find(view.editable.begin(), view.editable.end(), name) != view.editable.end()) continue;
@@ -95,7 +101,7 @@ void item_page(Visit& v, const Current& c) {
   send_page(v.w, http::status_ok, "Item " + std::to_string(c.presentation.seq),
             "<article class=\"item\"><h1>Item " + std::to_string(c.presentation.seq) + " · " + escape(view.title) +
                 "</h1><p class=\"meta\">" + meta + "</p><div class=\"statement\">" + markdown(view.statement) + "</div>" +
-                files + "<form method=\"post\" action=\"/c/answer\" class=\"answer\">" + csrf_field(v.who.csrf) +
+                files + time_up + "<form method=\"post\" action=\"/c/answer\" class=\"answer\">" + csrf_field(v.who.csrf) +
                 "<input type=\"hidden\" name=\"seq\" value=\"" + std::to_string(c.presentation.seq) + "\">" +
                 answer_fields(view) + "<button type=\"submit\" data-busy=\"Grading…\">Submit</button></form></article>",
             Nav::candidate, v.who.csrf);
@@ -172,15 +178,27 @@ void result_page(App::Impl& app, Visit& v) {
     if (seq && r.seq == *seq) resp = &r;
   if (!resp) throw FormError(http::status_not_found, "no answer to item " + v.r.path_value("seq") + " yet");
   nlohmann::json r = nlohmann::json::parse(resp->results_json);
+  // A prediction's message names the key ("expected ..."), which `assess take` shows; a web
+  // candidate does not see it, as items are reused from candidate to candidate: only their own
+  // answer is shown back.
+  const nlohmann::json graded = r.value("assess", nlohmann::json::object());
+  const std::string kind = graded.value("kind", "");
+  const bool keyed = kind == "predict" || kind == "diagnose";
   std::string verdict = resp->correct ? "<p class=\"verdict pass\">✓ right" : "<p class=\"verdict fail\">✗ not right";
-  if (std::string message = r.value("message", ""); !message.empty()) verdict += ": " + escape(message);
+  if (graded.value("verdict", "") == "timeout") verdict += ": the item's time ran out before the answer came";
+  else if (std::string message = r.value("message", ""); !message.empty() && !keyed) verdict += ": " + escape(message);
   verdict += "</p>";
   std::string tests;
   for (const auto& t : r.value("tests", nlohmann::json::array())) {
     if (t.value("status", "") == "pass") continue;
+    std::string out = t.value("output", "");
+    if (keyed) {
+      if (!out.empty()) tests += "<li>Your answer<pre class=\"code\">" + escape(out) + "</pre></li>";
+      continue;
+    }
     tests += "<li><strong>" + escape(t.value("name", "")) + "</strong>: " + escape(t.value("status", "")) + " " +
              escape(t.value("message", ""));
-    if (std::string out = t.value("output", ""); !out.empty()) tests += "<pre class=\"code\">" + escape(out) + "</pre>";
+    if (!out.empty()) tests += "<pre class=\"code\">" + escape(out) + "</pre>";
     tests += "</li>";
   }
   for (const RuleFiring& fr : rec.firings)

@@ -20,15 +20,6 @@ std::vector<std::string> bank_dimensions(const Bank& bank) {
   return out;
 }
 
-std::string date(Time t) {
-  std::time_t s = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
-}
-
 // A new one-time link to the session: only its hash is stored, so this page is the one place
 // the link is ever shown.
 void issue_link(App::Impl& app, Visit& v, SessionId id, std::chrono::hours valid) {
@@ -37,7 +28,7 @@ void issue_link(App::Impl& app, Visit& v, SessionId id, std::chrono::hours valid
   std::string url = "http://" + v.r.host + "/c/" + token;
   send_page(v.w, http::status_ok, "Candidate link",
             "<h1>Candidate link for assessment " + std::to_string(id) + "</h1><div class=\"card\">"
-            "<p>Send this link to the candidate. It works once, until " + escape(date(inv.expires_at)) +
+            "<p>Send this link to the candidate. It works once, until " + escape(utc_date(inv.expires_at)) +
             " UTC, and is shown only now (issue a new one from the list if it is lost).</p>"
             "<p><input class=\"link-box\" readonly value=\"" + escape(url) + "\" data-select></p>"
             "<p><a href=\"/i/assessments/" + std::to_string(id) + "\">Watch this assessment</a></p></div>",
@@ -52,7 +43,7 @@ void list_page(App::Impl& app, Visit& v) {
     rows += "<tr><td>" + id + "</td><td>" + escape(s.candidate.handle) + "<br><span class=\"muted\">" +
             escape(s.candidate.name) + "</span></td><td>" + escape(join(s.session.config.dimensions)) + "</td><td>" +
             to_string(s.session.state) + "</td><td>" + std::to_string(s.responses) + " answered, " +
-            std::to_string(s.correct) + " right</td><td>" + escape(date(s.session.created_at)) +
+            std::to_string(s.correct) + " right</td><td>" + escape(utc_date(s.session.created_at)) +
             "</td><td class=\"actions\"><a href=\"/i/assessments/" + id + "\">watch</a> <a href=\"/i/assessments/" +
             id + "/report\">report</a>";
     if (s.session.state == SessionState::active) {
@@ -178,6 +169,15 @@ void events(App::Impl& app, Visit& v) {
 }
 
 }  // namespace
+
+std::string utc_date(Time t) {
+  std::time_t s = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
 
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;

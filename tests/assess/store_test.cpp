@@ -20,6 +20,8 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/store_input.hpp"
 #include "engine/store_sqlite.hpp"
 #include "test_util.hpp"
@@ -98,17 +100,20 @@ SessionConfig config() {
 
 // ---- migrations ------------------------------------------------------------------------------
 
+// This program's schema version (its newest migration): the tests below add later ones.
+const int kVersion = static_cast<int>(sqlite::migrations().size());
+
 TEST(StoreMigrations, FromEmptyCreatesTheSchemaAndRecordsIt) {
   TempDir dir;
   auto store = open_sqlite_store(dir / "a.db");
   EXPECT_EQ(store->schema_version(), static_cast<int>(sqlite::migrations().size()));
   sqlite::Db raw(dir / "a.db", {});
   EXPECT_EQ(raw.scalar("SELECT group_concat(version || ':' || name, ',') FROM schema_migrations"),
-            "1:engine schema,2:web application");
+            "1:engine schema,2:web application,3:checklist runs");
   EXPECT_NE(raw.scalar("SELECT applied_at FROM schema_migrations WHERE version = 1"), "0");
   EXPECT_EQ(raw.scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
                        " WHERE type = 'table' ORDER BY name)"),
-            "candidates,estimates,interviewer_token,invites,item_params,presentations,responses,"
+            "candidates,checklist_runs,estimates,interviewer_token,invites,item_params,presentations,responses,"
             "rule_firings,schema_migrations,session_states,sessions,web_sessions");
   // The connection settings every Db gets.
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
@@ -136,33 +141,31 @@ TEST(StoreMigrations, NewMigrationsApplyInOrderAndOlderProgramsRefuseTheResult) 
   TempDir dir;
   open_sqlite_store(dir / "a.db")->create_candidate("alice", "");
   std::vector<sqlite::Migration> list(sqlite::migrations().begin(), sqlite::migrations().end());
-  list.push_back({3, "invitations",
+  list.push_back({kVersion + 1, "invitations",
                   "CREATE TABLE invitations (token TEXT PRIMARY KEY,"
                   " session_id INTEGER REFERENCES sessions (id)) STRICT"});
-  list.push_back({4, "invited state",
+  list.push_back({kVersion + 2, "invited state",
                   "INSERT INTO session_states VALUES ('invited');"
                   "ALTER TABLE invitations ADD COLUMN expires_at INTEGER"});
-  EXPECT_EQ(open_sqlite_store(dir / "a.db", {}, list)->schema_version(), 4);
-  EXPECT_EQ(raw_scalar(dir / "a.db",
-                       "SELECT group_concat(version, ',') FROM"
-                       " (SELECT version FROM schema_migrations ORDER BY version)"),
-            "1,2,3,4");
+  EXPECT_EQ(open_sqlite_store(dir / "a.db", {}, list)->schema_version(), kVersion + 2);
+  EXPECT_EQ(raw_scalar(dir / "a.db", "SELECT count(*) FROM schema_migrations"), std::to_string(kVersion + 2));
   EXPECT_EQ(raw_scalar(dir / "a.db", "SELECT count(*) FROM session_states"), "4");
   EXPECT_TRUE(open_sqlite_store(dir / "a.db", {}, list)->find_candidate("alice"));
 
-  // This program knows only version 2: it refuses a database from the future.
+  // This program knows only kVersion: it refuses a database from the future.
   EXPECT_THAT(error_of<StoreError>([&] { open_sqlite_store(dir / "a.db"); }),
-              HasSubstr("schema version 4 is newer than this program's 2 (it has migration 3 "
-                        "\"invitations\"): use a newer assess"));
+              HasSubstr("schema version " + std::to_string(kVersion + 2) + " is newer than this program's " +
+                        std::to_string(kVersion) + " (it has migration " + std::to_string(kVersion + 1) +
+                        " \"invitations\"): use a newer assess"));
 }
 
 TEST(StoreMigrations, RefusesAFutureVersionWrittenByHand) {
   TempDir dir;
   open_sqlite_store(dir / "a.db");
   sqlite::Db(dir / "a.db", {})
-      .exec("INSERT INTO schema_migrations VALUES (3, 'from the future', 0)");
+      .exec("INSERT INTO schema_migrations VALUES (" + std::to_string(kVersion + 1) + ", 'from the future', 0)");
   std::string msg = error_of<StoreError>([&] { open_sqlite_store(dir / "a.db"); });
-  EXPECT_THAT(msg, HasSubstr("a.db: open: the database's schema version 3 is newer"));
+  EXPECT_THAT(msg, HasSubstr("a.db: open: the database's schema version " + std::to_string(kVersion + 1) + " is newer"));
 }
 
 TEST(StoreMigrations, RefusesAHistoryWithADifferentName) {
@@ -179,16 +182,16 @@ TEST(StoreMigrations, AFailingMigrationChangesNothing) {
   TempDir dir;
   std::vector<sqlite::Migration> list(sqlite::migrations().begin(), sqlite::migrations().end());
   // Foreign keys are on while migrations run: a row pointing at no candidate fails.
-  list.push_back({3, "bad",
+  list.push_back({kVersion + 1, "bad",
                   "CREATE TABLE extra (x INTEGER);"
                   "INSERT INTO sessions (candidate_id, config, state, created_at,"
                   " updated_at) VALUES (999, '{}', 'active', 0, 0)"});
   std::string msg = error_of<StoreError>([&] { open_sqlite_store(dir / "a.db", {}, list); });
-  EXPECT_THAT(msg, HasSubstr("migration 3 \"bad\": INSERT INTO sessions"));
+  EXPECT_THAT(msg, HasSubstr("migration " + std::to_string(kVersion + 1) + " \"bad\": INSERT INTO sessions"));
   EXPECT_THAT(msg, HasSubstr("FOREIGN KEY constraint failed"));
-  // All pending migrations share one transaction: versions 1 and 2 were rolled back with 3.
+  // All pending migrations share one transaction: the program's were rolled back with the bad one.
   EXPECT_EQ(raw_scalar(dir / "a.db", "SELECT count(*) FROM sqlite_schema"), "0");
-  EXPECT_EQ(open_sqlite_store(dir / "a.db")->schema_version(), 2);
+  EXPECT_EQ(open_sqlite_store(dir / "a.db")->schema_version(), kVersion);
 }
 
 TEST(StoreMigrations, MigrationVersionsMustBeConsecutive) {
@@ -424,6 +427,39 @@ TEST_P(StoreOps, PresentationsFollowTheSequence) {
               HasSubstr("seq 1 (item-1 v1) is not answered yet"));
   EXPECT_THAT(error_of<StoreError>([&] { store->record_response(s, answer(2, true), {}, {}); }),
               HasSubstr("seq 2 was never presented"));
+}
+
+// `assess checklist --db` saves its report; the web application lists and shows the runs.
+TEST_P(StoreOps, ChecklistRunsRoundTripNewestFirst) {
+  auto store = open();
+  const std::string report = R"({"target": "http://127.0.0.1:1", "items": [{"id": "gc-pause", "status": "pass"}]})";
+  ChecklistRun first = store->save_checklist_run(
+      {.id = 0, .target = "http://127.0.0.1:1", .lang = "go", .checked_at = Time(1'000ms), .report_json = report});
+  ChecklistRun second = store->save_checklist_run(
+      {.id = 0, .target = "http://[::1]:2", .lang = "gocxx", .checked_at = Time(2'000ms), .report_json = "{}"});
+  EXPECT_GT(second.id, first.id);
+  std::optional<ChecklistRun> got = store->find_checklist_run(first.id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->target, "http://127.0.0.1:1");
+  EXPECT_EQ(got->lang, "go");
+  EXPECT_EQ(got->checked_at, Time(1'000ms));
+  EXPECT_EQ(nlohmann::json::parse(got->report_json), nlohmann::json::parse(report));
+  EXPECT_FALSE(store->find_checklist_run(second.id + 1));
+  std::vector<ChecklistRun> all = store->list_checklist_runs(10);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, second.id);
+  EXPECT_EQ(all[1].id, first.id);
+  EXPECT_EQ(store->list_checklist_runs(1).size(), 1u);
+  // Refused, and nothing written.
+  for (ChecklistRun bad : {ChecklistRun{.target = "", .lang = "go", .report_json = "{}"},
+                           ChecklistRun{.target = "x", .lang = "rust", .report_json = "{}"},
+                           ChecklistRun{.target = "x", .lang = "go", .report_json = "[1]"},
+                           ChecklistRun{.target = "x", .lang = "go", .report_json = "{"}}) {
+    EXPECT_THAT(error_of<std::invalid_argument>([&] { store->save_checklist_run(bad); }),
+                HasSubstr("save_checklist_run"))
+        << bad.target << " " << bad.lang << " " << bad.report_json;
+  }
+  EXPECT_EQ(store->list_checklist_runs(10).size(), 2u);
 }
 
 TEST(StoreResume, RemainingTimeRunsFromTheFirstPresentation) {
@@ -686,12 +722,12 @@ TEST(StoreConcurrency, SimultaneousFirstOpensMigrateOnce) {
     std::atomic<int> opened{0};
     for (int i = 0; i < 4; ++i) {
       openers.emplace_back([&] {
-        if (open_sqlite_store(db)->schema_version() == 2) opened++;
+        if (open_sqlite_store(db)->schema_version() == kVersion) opened++;
       });
     }
     for (auto& t : openers) t.join();
     EXPECT_EQ(opened.load(), 4);
-    EXPECT_EQ(raw_scalar(db, "SELECT count(*) FROM schema_migrations"), "2");
+    EXPECT_EQ(raw_scalar(db, "SELECT count(*) FROM schema_migrations"), std::to_string(kVersion));
   }
 }
 

@@ -34,6 +34,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "three_item_bank.hpp"
+
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
@@ -181,14 +183,7 @@ class TakeInATerminal : public ::testing::Test {
       GTEST_SKIP() << "no pseudo-terminal here (" << std::strerror(errno) << "; is /dev/pts mounted?)";
     ::close(master);
     ::close(slave);
-    std::string tmpl = (fs::path(::testing::TempDir()) / "assess_take_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    fs::path items = ASSESS_TEST_ITEMS;
-    fs::create_directories(dir_ / "bank" / "concurrency");
-    for (const char* item : {"02-unbuffered-deadlock", "03-worker-output", "06-fetch-leak"})
-      fs::copy(items / "concurrency" / item, dir_ / "bank" / "concurrency" / item, fs::copy_options::recursive);
-    std::ofstream(dir_ / "bank" / "rules.json") << R"({"rules": []})";
+    dir_ = make_three_item_bank("assess_take");
   }
   void TearDown() override {
     if (dir_.empty()) return;  // skipped

@@ -7,17 +7,17 @@
 
 #include <atomic>
 #include <filesystem>
-#include <map>
-#include <regex>
 
 #include <gocxx/chan.hpp>
 #include <gocxx/http.hpp>
 #include <gocxx/net.hpp>
 #include <gocxx/runtime.hpp>
+#include <nlohmann/json.hpp>
 
 #include "web/app.hpp"
 #include "web/form.hpp"
 #include "web/html.hpp"
+#include "web_client.hpp"
 
 namespace fs = std::filesystem;
 namespace http = gocxx::http;
@@ -28,57 +28,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Reply {
-  int status = 0;
-  http::Header header;
-  std::string body;
-};
-
-// A browser: a cookie jar and the server's address.
-struct Browser {
-  std::string base;
-  http::Client client;
-  std::map<std::string, std::string> cookies;
-
-  Reply send(const std::string& method, const std::string& path, const std::string& body = "",
-             const std::string& type = "application/x-www-form-urlencoded",
-             const std::vector<std::pair<std::string, std::string>>& headers = {}) {
-    auto [req, err] = http::new_request(method, base + path, body);
-    EXPECT_FALSE(err) << err;
-    if (method == "POST" && !type.empty()) req.header.set("Content-Type", type);
-    std::string jar;
-    for (const auto& [k, v] : cookies) jar += (jar.empty() ? "" : "; ") + k + "=" + v;
-    if (!jar.empty()) req.header.set("Cookie", jar);
-    for (const auto& [k, v] : headers) req.header.set(k, v);
-    auto [resp, err2] = client.send(req);
-    EXPECT_FALSE(err2) << err2;
-    Reply out{resp.status_code, resp.header, resp.body.read_all().value};
-    if (const auto* set = resp.header.values("Set-Cookie")) {
-      for (const std::string& c : *set) {
-        std::size_t eq = c.find('='), semi = c.find(';');
-        std::string value = c.substr(eq + 1, semi - eq - 1);
-        if (value.empty()) cookies.erase(c.substr(0, eq));
-        else cookies[c.substr(0, eq)] = value;
-      }
-    }
-    return out;
-  }
-  Reply get(const std::string& path) { return send("GET", path); }
-  Reply post(const std::string& path, const std::string& body) { return send("POST", path, body); }
-};
-
-std::string csrf_of(const std::string& page) {
-  std::smatch m;
-  EXPECT_TRUE(std::regex_search(page, m, std::regex("name=\"csrf\" value=\"([^\"]+)\""))) << page;
-  return m.size() > 1 ? m[1].str() : "";
-}
-
-// The one-time link on the page that shows it: /c/<token>.
-std::string link_of(const std::string& page) {
-  std::smatch m;
-  EXPECT_TRUE(std::regex_search(page, m, std::regex("value=\"http://[^/]+(/c/[A-Za-z0-9_-]+)\""))) << page;
-  return m.size() > 1 ? m[1].str() : "";
-}
+using web_test::Browser;
+using web_test::csrf_of;
+using web_test::link_of;
+using web_test::Reply;
 
 // The application on a loopback port, with a movable clock.
 struct Server {
@@ -113,7 +66,7 @@ struct Server {
     served.recv();
     fs::remove_all(dir);
   }
-  Browser browser() { return Browser{.base = base, .client = {}, .cookies = {}}; }
+  Browser browser() { return Browser{.base = base}; }
   Browser interviewer() {
     Browser b = browser();
     Reply r = b.get("/login?token=" + token);
@@ -132,7 +85,7 @@ struct Server {
 
 TEST(WebHtml, EscapesEverythingAndRendersOnlyParagraphsAndCode) {
   EXPECT_EQ(web::escape("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#34;q&#34;");
   std::string md = web::markdown("Hello <b>world</b> and `a<b`\n\n```go\nif a < b { }\n```\n[link](javascript:x)");
   EXPECT_THAT(md, HasSubstr("<p>Hello &lt;b&gt;world&lt;/b&gt; and <code>a&lt;b</code></p>"));
   EXPECT_THAT(md, HasSubstr("<pre><code>if a &lt; b { }\n</code></pre>"));
@@ -333,7 +286,8 @@ TEST(WebSecurity, EveryPageIsEscapedAndCarriesTheSecurityHeaders) {
     Reply list = i.get("/i/");
     EXPECT_THAT(list.body, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;"));
     EXPECT_THAT(list.body, Not(HasSubstr("<script>alert")));
-    for (const char* path : {"/i/", "/login", "/nowhere", "/i/assessments/99", "/i/assessments/x/report", "/c/x"}) {
+    for (const char* path : {"/i/", "/login", "/nowhere", "/i/assessments/99", "/i/assessments/x/report", "/c/x",
+                             "/i/checklists", "/i/checklists/1"}) {
       Reply r = i.get(path);
       EXPECT_THAT(r.header.get("Content-Security-Policy"), HasSubstr("default-src 'self'")) << path;
       EXPECT_THAT(r.header.get("Content-Security-Policy"), HasSubstr("frame-ancestors 'none'")) << path;
@@ -353,6 +307,86 @@ TEST(WebSecurity, EveryPageIsEscapedAndCarriesTheSecurityHeaders) {
     Reply again = i.send("GET", "/static/app.css", "", "", {{"If-None-Match", css.header.get("ETag")}});
     EXPECT_EQ(again.status, 304);
     EXPECT_EQ(i.get("/static/nope.js").status, 404);
+  });
+}
+
+// The comparison reads its ids from the query string (a regression: it kept a pointer into a
+// destroyed copy of the query, which ASan reports); every name in it is escaped.
+TEST(WebSecurity, TheComparisonEscapesNamesAndRefusesBadIds) {
+  gocxx::run([] {
+    Server s;
+    Browser i = s.interviewer();
+    ASSERT_EQ(s.create(i, "<b>ann</b>").status, 200);
+    ASSERT_EQ(s.create(i, "ben").status, 200);
+    Reply form = i.get("/i/compare");
+    EXPECT_EQ(form.status, 200);
+    EXPECT_THAT(form.body, HasSubstr("value=\"2\"> #2 ben"));
+    Reply both = i.get("/i/compare?s=1&s=2");
+    ASSERT_EQ(both.status, 200) << both.body;
+    EXPECT_THAT(both.body, HasSubstr("<th class=\"wide\">#1 &lt;b&gt;ann&lt;/b&gt;</th><th class=\"wide\">#2 ben</th>"));
+    EXPECT_THAT(both.body, HasSubstr("<tr><td>robustness</td><td>score "));
+    EXPECT_THAT(both.body, Not(HasSubstr("<b>ann")));
+    for (const char* bad : {"/i/compare?s=1&s=99", "/i/compare?s=x", "/i/compare?s=0", "/i/compare?s=-1"})
+      EXPECT_EQ(i.get(bad).status, 404) << bad;
+    std::string many = "/i/compare?s=1";
+    for (int k = 0; k < 20; ++k) many += "&s=2";
+    EXPECT_EQ(i.get(many).status, 400);
+  });
+}
+
+// `assess checklist --db` runs: listed and shown to interviewers only, the service's text escaped.
+TEST(WebChecklists, InterviewersSeeTheRunsEscapedCandidatesDoNot) {
+  gocxx::run([] {
+    Server s;
+    using J = nlohmann::json;
+    auto item = [](const char* id, const char* title, const char* status, J evidence) {
+      return J{{"id", id}, {"title", title}, {"status", status}, {"evidence", std::move(evidence)}};
+    };
+    J report = {{"target", "http://127.0.0.1:9/<svc>"},
+                {"lang", "go"},
+                {"checked_at", "2026-01-02T03:04:05Z"},
+                {"items", J::array({item("gc-pause", "GC pauses <= 10 ms", "pass", J::array({"max pause 1.2 ms"})),
+                                    item("structured-logs", "Structured logs", "fail",
+                                         J::array({"log line: <script>alert(1)</script>", "trace_id \"abc\" & more"})),
+                                    item("db-pool", "DB pool", "not-applicable", J::array({"no database/sql"}))})}};
+    assess::ChecklistRun run = s.store->save_checklist_run({.id = 0,
+                                                            .target = "http://127.0.0.1:9/<svc>",
+                                                            .lang = "go",
+                                                            .checked_at = assess::now(),
+                                                            .report_json = report.dump()});
+    const std::string id = std::to_string(run.id);
+    Browser i = s.interviewer();
+    Reply list = i.get("/i/checklists");
+    ASSERT_EQ(list.status, 200);
+    EXPECT_THAT(list.body, HasSubstr("http://127.0.0.1:9/&lt;svc&gt;"));
+    EXPECT_THAT(list.body, HasSubstr("1 pass, 1 fail, 1 not applicable"));
+    EXPECT_THAT(list.body, HasSubstr("href=\"/i/checklists/" + id + "\""));
+    Reply page = i.get("/i/checklists/" + id);
+    ASSERT_EQ(page.status, 200);
+    EXPECT_EQ(page.header.get("Cache-Control"), "no-store");
+    EXPECT_THAT(page.body, HasSubstr("<li>log line: &lt;script&gt;alert(1)&lt;/script&gt;</li>"));
+    EXPECT_THAT(page.body, HasSubstr("<li>trace_id &#34;abc&#34; &amp; more</li>"));
+    EXPECT_THAT(page.body, HasSubstr("GC pauses &lt;= 10 ms"));
+    EXPECT_THAT(page.body, HasSubstr("<td class=\"verdict fail\">fail</td>"));
+    EXPECT_THAT(page.body, Not(HasSubstr("<script>alert")));
+    EXPECT_THAT(page.body, Not(HasSubstr("<svc>")));
+    Reply json = i.get("/i/checklists/" + id + "/report.json");
+    ASSERT_EQ(json.status, 200);
+    EXPECT_EQ(json.header.get("Content-Type"), "application/json");
+    EXPECT_THAT(json.header.get("Content-Disposition"), HasSubstr("attachment"));
+    EXPECT_EQ(nlohmann::json::parse(json.body), report);
+    for (const std::string path : {"/i/checklists/" + std::to_string(run.id + 1), std::string("/i/checklists/x"),
+                                   std::string("/i/checklists/0"), std::string("/i/checklists/x/report.json")})
+      EXPECT_EQ(i.get(path).status, 404) << path;
+
+    Browser c = s.browser();
+    ASSERT_EQ(c.post(link_of(s.create(i, "cara").body), "").status, 303);
+    for (const std::string path : {std::string("/i/checklists"), "/i/checklists/" + id, "/i/checklists/" + id + "/report.json"}) {
+      Reply r = c.get(path);
+      EXPECT_EQ(r.status, 403) << path;
+      EXPECT_THAT(r.body, Not(HasSubstr("alert(1)"))) << path;
+      EXPECT_EQ(s.browser().get(path).status, 303) << path;  // a stranger is sent to log in
+    }
   });
 }
 

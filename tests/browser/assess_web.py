@@ -5,7 +5,9 @@ driven by chromedriver through Debian's python3-selenium.
 One run plays both people against one server on 127.0.0.1:
   - the interviewer (desktop, 1280x800) logs in with the printed token, creates an assessment for
     a candidate whose name is markup, copies the one-time link, and watches the progress page;
-  - the candidate (a phone, 390x844) opens the link, starts, answers every item until the end;
+  - the candidate (a phone, 390x844) opens the link, starts, answers every item until the end
+    (one item's timer runs out on its page: the countdown says so and submits nothing; the answer
+    sent then is called late);
   - the interviewer's page shows the answers as they come (Server-Sent Events, no reload), then
     the dashboard (the seed's table, SVG charts) on desktop, phone and print, and the comparison.
 On every page: no horizontal overflow at the page's width, no Content-Security-Policy violation,
@@ -17,6 +19,7 @@ Usage: assess_web.py --assess BIN --items DIR --cache DIR --out DIR
 Exit status 0 when every check passed; 1 with the failed check's message otherwise.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -36,8 +39,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 WAIT_S = 300
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 DESKTOP = {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False}
-# The items the run's bank holds (tests/assess/items): a choice, an output and a fix item.
+# The items the run's bank holds (tests/assess/items): a choice, an output and a fix item. The
+# choice item gets a timer short enough to run out while its page is open.
 ITEMS = ["01-defer-loop", "03-worker-output", "06-fetch-leak"]
+TIMED_ITEM, TIME_LIMIT_S = "01-defer-loop", 3
 XSS_NAME = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
 
 
@@ -157,15 +162,28 @@ def make_bank(items, into):
     bank = os.path.join(into, "bank")
     for item in ITEMS:
         shutil.copytree(os.path.join(items, "concurrency", item), os.path.join(bank, "concurrency", item))
+    item_json = os.path.join(bank, "concurrency", TIMED_ITEM, "item.json")
+    with open(item_json) as f:
+        item = json.load(f)
+    item["time_limit_s"] = TIME_LIMIT_S
+    with open(item_json, "w") as f:
+        json.dump(item, f)
     with open(os.path.join(bank, "rules.json"), "w") as f:
         f.write('{"rules": []}\n')
     return bank
 
 
 def answer_current_item(c):
-    """Answers the item on the candidate's page; returns its item number."""
+    """Answers the item on the candidate's page; returns its item number and whether it was late."""
     heading = c.find("h1").text
     seq = int(re.match(r"Item (\d+)", heading).group(1))
+    late = bool(c.all("[data-remaining-ms]"))
+    if late:
+        # The countdown (app.js) reaches zero: it says so and submits nothing.
+        c.wait("the time-up notice", lambda: c.find("[data-time-up]").is_displayed())
+        check("up" in c.find(".timer").get_attribute("class"), f"item {seq}: the timer is not marked as run out")
+        check(c.driver.current_url.endswith("/c/"), f"item {seq}: the countdown left the page")
+        check(c.find("h1").text == heading, f"item {seq}: the countdown changed the page")
     if radios := c.all("input[type=radio][name=choice]"):
         radios[0].click()
     elif text := c.all("textarea[name=text]"):
@@ -175,7 +193,7 @@ def answer_current_item(c):
     # A fix item's editable files are submitted as they are (a wrong answer, graded for real).
     c.page_checks(f"item{seq}")
     c.find("form.answer button[type=submit]").click()
-    return seq
+    return seq, late
 
 
 def run(args):
@@ -235,14 +253,16 @@ def run(args):
         candidate.driver.refresh()
         check(candidate.find("h1").text == first, "a reload moved the candidate to another item")
 
-        answered = 0
+        answered = timed = 0
         while True:
             if "complete" in candidate.find("h1").text:
                 candidate.page_checks("complete")
                 break
-            seq = answer_current_item(candidate)
+            seq, late = answer_current_item(candidate)
             candidate.wait(f"the result of item {seq}", lambda: candidate.driver.current_url.endswith(f"/c/result/{seq}"))
             check(candidate.all(".verdict"), f"item {seq}: the result page shows no verdict")
+            check(not late or "time ran out" in candidate.text(), f"item {seq}: a late answer is not called late")
+            timed += late
             candidate.page_checks(f"result{seq}")
             answered += 1
             # The interviewer's page follows without a reload.
@@ -251,6 +271,7 @@ def run(args):
             candidate.find("a.button[href='/c/']").click()
             candidate.wait("the next page", lambda: candidate.all("form.answer") or "complete" in candidate.find("h1").text)
         check(answered >= 1, "the candidate answered no item")
+        check(timed == 1, f"{timed} items had a timer; the bank has one")
         interviewer.page_checks("watch-after")
 
         # The dashboard: desktop, phone, print.

@@ -4,15 +4,19 @@
 
 function pad(n) { return n < 10 ? "0" + n : "" + n; }
 
-// The server is authoritative on time: this only shows what is left.
+// The server is authoritative on time: this only shows what is left and, at zero, the page's
+// time-up notice. It submits nothing: an answer sent late is graded and counted as late.
 function startTimers() {
   document.querySelectorAll("[data-remaining-ms]").forEach(function (el) {
     var end = Date.now() + Number(el.getAttribute("data-remaining-ms"));
+    var notice = document.querySelector("[data-time-up]");
     function tick() {
-      var s = Math.max(0, Math.round((end - Date.now()) / 1000));
+      var left = end - Date.now();
+      var s = Math.max(0, Math.ceil(left / 1000));
       el.textContent = Math.floor(s / 60) + ":" + pad(s % 60);
-      if (s === 0) { el.classList.add("up"); el.textContent = "time is up: submit now"; return; }
-      setTimeout(tick, 1000);
+      if (s > 0) { setTimeout(tick, left % 1000 || 1000); return; }
+      el.classList.add("up");
+      if (notice) notice.hidden = false;
     }
     tick();
   });
