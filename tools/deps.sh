@@ -16,6 +16,7 @@ GOCXX_DEPS_DEMO=(cmake ninja-build g++ pkg-config
                                        # Go 1.19 runs the assessment's items (assess/)
                  libsqlite3-dev        # SQLite: the assessment's results store
                  libssl-dev            # OpenSSL libcrypto: SHA-256 of the assessment web app's tokens
+                 libcmark-dev          # CommonMark: item statements on the web app's pages
                  golang-uber-goleak-dev   # goleak (GOPATH mode): the assessment grades fix items with it
                  golang-golang-x-sync-dev # errgroup, semaphore: used by the assessment's Go items
                  golang-github-mattn-go-sqlite3-dev)  # database/sql driver: the transaction items

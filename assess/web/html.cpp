@@ -1,5 +1,10 @@
 #include "web/html.hpp"
 
+#include <cmark.h>
+
+#include <cstdlib>
+#include <new>
+
 #include <gocxx/html.hpp>
 
 #include "web/static.hpp"
@@ -10,56 +15,14 @@ namespace http = gocxx::http;
 
 std::string escape(std::string_view s) { return gocxx::html::escape_string(s); }
 
-namespace {
-
-// `code` spans of an already escaped line.
-std::string inline_code(const std::string& escaped) {
-  std::string out;
-  bool open = false;
-  for (char c : escaped) {
-    if (c == '`') {
-      out += open ? "</code>" : "<code>";
-      open = !open;
-    } else {
-      out += c;
-    }
-  }
-  if (open) out += "</code>";
-  return out;
-}
-
-}  // namespace
 
 std::string markdown(std::string_view text) {
-  std::string out, para, code;
-  bool in_code = false;
-  auto end_para = [&] {
-    if (!para.empty()) out += "<p>" + inline_code(escape(para)) + "</p>\n";
-    para.clear();
-  };
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    if (line.starts_with("```")) {
-      if (in_code) {
-        out += "<pre><code>" + escape(code) + "</code></pre>\n";
-        code.clear();
-      } else {
-        end_para();
-      }
-      in_code = !in_code;
-    } else if (in_code) {
-      code.append(line).append("\n");
-    } else if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
-      end_para();
-    } else {
-      if (!para.empty()) para += '\n';
-      para.append(line);
-    }
-  }
-  if (in_code) out += "<pre><code>" + escape(code) + "</code></pre>\n";
-  end_para();
+  // CMARK_OPT_DEFAULT is cmark's safe mode: raw HTML becomes a comment, and javascript:,
+  // vbscript:, file: and most data: link targets are dropped.
+  char* html = cmark_markdown_to_html(text.data(), text.size(), CMARK_OPT_DEFAULT);
+  if (!html) throw std::bad_alloc();
+  std::string out(html);
+  std::free(html);
   return out;
 }
 

@@ -16,9 +16,9 @@ namespace assess::web {
 // Go's html.EscapeString (gocxx/html.hpp): safe in element content and quoted attribute values.
 std::string escape(std::string_view s);
 
-// A statement as HTML: everything escaped, then ``` fenced blocks as <pre><code>, blank-line
-// separated paragraphs as <p>, and `inline code` as <code>. Nothing else is rendered: no links,
-// no raw HTML.
+// A statement (CommonMark) as HTML, by Debian's libcmark in its safe mode: raw HTML in the
+// text is left out (an HTML comment says so) and links to javascript: and the like lose their
+// target. Statements come from the bank, but the page must not trust them either.
 std::string markdown(std::string_view text);
 
 // The headers every response gets (CSP without inline script or style, nosniff, no referrer,

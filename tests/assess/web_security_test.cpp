@@ -83,14 +83,22 @@ struct Server {
 
 // ---- escaping and forms (no server) ----------------------------------------------------------
 
-TEST(WebHtml, EscapesEverythingAndRendersOnlyParagraphsAndCode) {
+TEST(WebHtml, EscapesEverythingAndRendersStatementsSafely) {
   EXPECT_EQ(web::escape("<script>alert('x')</script> & \"q\""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#34;q&#34;");
-  std::string md = web::markdown("Hello <b>world</b> and `a<b`\n\n```go\nif a < b { }\n```\n[link](javascript:x)");
-  EXPECT_THAT(md, HasSubstr("<p>Hello &lt;b&gt;world&lt;/b&gt; and <code>a&lt;b</code></p>"));
-  EXPECT_THAT(md, HasSubstr("<pre><code>if a &lt; b { }\n</code></pre>"));
-  EXPECT_THAT(md, Not(HasSubstr("<a")));
+  std::string md = web::markdown(
+      "Hello <b>world</b> and `a<b`\n\n```go\nif a < b { }\n```\n[link](javascript:alert(1)) **bold** "
+      "[go](https://go.dev)\n\n- one\n- two\n\n<script>alert(1)</script>\n<img src=x onerror=alert(1)>\n");
+  EXPECT_THAT(md, HasSubstr("<code>a&lt;b</code>"));
+  EXPECT_THAT(md, HasSubstr("<pre><code class=\"language-go\">if a &lt; b { }\n</code></pre>"));
+  EXPECT_THAT(md, HasSubstr("<strong>bold</strong>"));
+  EXPECT_THAT(md, HasSubstr("<li>one</li>"));
+  EXPECT_THAT(md, HasSubstr("<a href=\"https://go.dev\">go</a>"));
+  // Raw HTML and script URLs never reach the page.
   EXPECT_THAT(md, Not(HasSubstr("<b>")));
+  EXPECT_THAT(md, Not(HasSubstr("<script")));
+  EXPECT_THAT(md, Not(HasSubstr("<img")));
+  EXPECT_THAT(md, Not(HasSubstr("javascript:")));
 }
 
 int status_of(const std::function<void()>& f) {

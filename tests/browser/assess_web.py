@@ -19,6 +19,7 @@ Usage: assess_web.py --assess BIN --items DIR --cache DIR --out DIR
 Exit status 0 when every check passed; 1 with the failed check's message otherwise.
 """
 import argparse
+import base64
 import json
 import os
 import re
@@ -145,7 +146,13 @@ class Browser:
         check(not csp, f"{self.name}: {label}: CSP violations: {csp}")
         self.shots += 1
         path = os.path.join(self.out, f"{self.name}-{self.shots:02d}-{label}-{self.metrics['width']}px.png")
-        d.save_screenshot(path)
+        # The whole page, not only the viewport: the artifacts show what a reader scrolls through.
+        size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        shot = d.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
 
     def fetch_status(self, path):
         """The status of a same-origin GET from this browser's cookies (redirects not followed)."""
