@@ -29,22 +29,6 @@ constexpr std::size_t kMaxMessageChars = 2000;
 constexpr std::size_t kMaxEvidenceChars = 4000;  // assess.pressure.evidence: the goroutine summary
 constexpr std::size_t kMaxAnswerFileBytes = 1u << 20;
 
-std::vector<std::string> split_lines(std::string_view text) {
-  std::vector<std::string> out;
-  std::istringstream in{std::string(text)};
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-// At most n bytes, cut at a UTF-8 character boundary, marked when cut.
-std::string clip(std::string s, std::size_t n) {
-  if (s.size() <= n) return s;
-  std::size_t cut = n - 3;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
-  return s + "...";
-}
-
 void write_file(const fs::path& p, const std::string& content) {
   fs::create_directories(p.parent_path());
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -333,6 +317,21 @@ fs::path default_scratch_base() {
   std::error_code ec;
   if (fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK | X_OK) == 0) return "/dev/shm";
   return fs::temp_directory_path();
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(text)};
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::string clip(std::string s, std::size_t n) {
+  if (s.size() <= n) return s;
+  std::size_t cut = n - 3;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  return s + "...";
 }
 
 std::string rewrite_paths(std::string text, const fs::path& scratch) {

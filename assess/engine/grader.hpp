@@ -45,6 +45,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -179,5 +180,11 @@ std::string predict_outcome(const sandbox::Outcome& run);
 
 // Paths made scratch-independent: <scratch>/gopath/src/item/ -> /item/, <scratch>/ -> /scratch/.
 std::string rewrite_paths(std::string text, const std::filesystem::path& scratch);
+
+// The lines of a program's output, without their newlines (the grader's and the lab's readers).
+std::vector<std::string> split_lines(std::string_view text);
+// At most n bytes, cut at a UTF-8 character boundary and marked "..." when cut: messages and
+// evidence that results.json carries.
+std::string clip(std::string s, std::size_t n);
 
 }  // namespace assess

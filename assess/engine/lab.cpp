@@ -1,6 +1,6 @@
 #include "engine/lab.hpp"
 
-#include "engine/grader.hpp"  // rewrite_paths
+#include "engine/grader.hpp"  // rewrite_paths, split_lines, clip
 
 #include <algorithm>
 #include <cmath>
@@ -24,21 +24,6 @@ constexpr std::size_t kMaxDetailChars = 600;       // a check's detail
 // episode traces and dumps, the shutdown check's slow requests.
 constexpr auto kRunSlack = 90s;
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
-
-std::string clip(std::string s, std::size_t n) {
-  if (s.size() <= n) return s;
-  std::size_t cut = n - 3;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
-  return s + "...";
-}
-
 // A file the sandboxed run wrote: the candidate's service could have put anything there, a
 // symlink to a host file included, so only a regular file is read, and only its first bytes.
 std::string read_untrusted(const fs::path& p) {
@@ -59,7 +44,7 @@ std::string fmt(const char* format, double v) {
 
 std::vector<std::vector<double>> csv_rows(const std::string& csv) {
   std::vector<std::vector<double>> rows;
-  for (const std::string& l : lines_of(csv)) {
+  for (const std::string& l : split_lines(csv)) {
     std::vector<double> row;
     std::istringstream in(l);
     bool ok = true;
@@ -115,11 +100,11 @@ std::string report_excerpt(const std::string& md) {
   auto flush = [&] {
     std::string kept = clip(section, budget);
     int fences = 0;  // a code block cut open would swallow the sections after it
-    for (const std::string& l : lines_of(kept)) fences += l.starts_with("```");
+    for (const std::string& l : split_lines(kept)) fences += l.starts_with("```");
     out += kept + (fences % 2 ? "\n```\n" : "") + (section.empty() ? "" : "\n");
     section.clear();
   };
-  for (const std::string& l : lines_of(md)) {
+  for (const std::string& l : split_lines(md)) {
     std::size_t level = l.find_first_not_of('#');
     bool heading = level > 0 && level != std::string::npos && l[level] == ' ';
     if (heading && keeping && static_cast<int>(level) <= keeping) {
@@ -140,7 +125,7 @@ std::string report_excerpt(const std::string& md) {
 // What gocxx-pressure said about the run: its verdict line on standard error.
 std::string pressure_verdict(const std::string& said) {
   std::string found;
-  for (const std::string& l : lines_of(said)) {
+  for (const std::string& l : split_lines(said)) {
     for (const char* word : {"clean: ", "leak suspected: ", "target failed: ", "interrupted"})
       if (l.starts_with(std::string("gocxx-pressure: ") + word)) found = l.substr(16);
   }
@@ -226,7 +211,7 @@ std::vector<std::pair<double, double>> gctrace_heap(const std::string& log) {
   static const std::regex line(R"(^gc \d+ @([0-9.]+)s .* (\d+)->(\d+)->(\d+) MB)");
   std::vector<std::pair<double, double>> out;
   std::smatch m;
-  for (const std::string& l : lines_of(log))
+  for (const std::string& l : split_lines(log))
     if (std::regex_search(l, m, line)) out.emplace_back(std::stod(m[1]) * 1000, std::stod(m[2]));
   return out;
 }
@@ -397,7 +382,7 @@ Outcome run(const LabSpec& spec, const Setup& s) {
 
   Evidence ev;
   ev.faults = shown;
-  std::vector<std::string> out = lines_of(r.stdout_data);
+  std::vector<std::string> out = split_lines(r.stdout_data);
   try {
     if (!out.empty()) ev.driver = json::parse(out.back());
   } catch (const json::exception&) {
