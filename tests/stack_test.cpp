@@ -4,7 +4,10 @@
 #include <gmock/gmock.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -62,9 +65,50 @@ std::size_t mappings_holding(const std::vector<std::uintptr_t>& addrs) {
   return holding.size();
 }
 
+// Whether this process can read the page at `addr`, asked of the kernel (process_vm_readv on
+// ourselves), so that a guard page answers EFAULT instead of faulting.
+bool readable(std::uintptr_t addr) {
+  char byte;
+  iovec local{&byte, 1};
+  iovec remote{reinterpret_cast<void*>(addr), 1};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == 1;
+}
+
 }  // namespace
 
 // ---- every stack has a guard -------------------------------------------------------------
+
+// Guards are installed for a batch of slots at a time: each of many new stacks, across batches
+// and with the first one of each, has its guard page right below it, and only there.
+TEST(Stack, EveryNewStackHasItsGuardPage) {
+  static constexpr int kCount = 100;  // three batches and some
+  // A stack size of its own: these stacks are new, not taken from the pool of earlier tests.
+  static constexpr std::size_t kSize = 136 << 10;
+  run_with(2, [] {
+    gocxx::Chan<int> gate;
+    gocxx::sync::WaitGroup ready, exited;
+    std::atomic<int> unguarded{0}, unreadable{0};
+    ready.add(kCount);
+    exited.add(kCount);
+    for (int i = 0; i < kCount; ++i) {
+      gocxx::go(gocxx::SpawnOptions{.stack_size = kSize}, [&, gate]() mutable {
+        const gocxx::detail::Stack& s = current_g()->stack;
+        auto guard = reinterpret_cast<std::uintptr_t>(s.guard);
+        auto bottom = reinterpret_cast<std::uintptr_t>(s.bottom);
+        if (readable(guard)) unguarded.fetch_add(1);
+        if (!readable(bottom) || !readable(bottom + kSize - 1)) unreadable.fetch_add(1);
+        ready.done();
+        gate.recv();  // all alive at once, so every stack is a new one
+        exited.done();
+      });
+    }
+    ready.wait();
+    EXPECT_EQ(unguarded.load(), 0) << "stacks without a guard page, of " << kCount;
+    EXPECT_EQ(unreadable.load(), 0) << "stacks with an unreadable end, of " << kCount;
+    gate.close();
+    exited.wait();
+  });
+}
 
 // Regression: with the default vm.max_map_count (65530) only the first ~24.5k stacks used to get a
 // guard page. A goroutine beyond them that overflowed by a few KiB and returned before its next

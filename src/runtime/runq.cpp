@@ -1,6 +1,6 @@
 #include "runq.hpp"
 
-#include <thread>
+#include <time.h>
 
 #include "goroutine.hpp"
 
@@ -71,10 +71,14 @@ std::uint32_t RunQueue::grab(std::atomic<G*>* batch, std::uint32_t batch_head, b
       if (!steal_next) return 0;
       G* next = runnext_.load(std::memory_order_acquire);
       if (next == nullptr) return 0;
-      // The owner probably readied `next` just before parking and will run it in a moment;
-      // give it that moment before taking it (Go sleeps 3us here), else a ping-pong pair
-      // bounces between threads.
-      std::this_thread::yield();
+      // The owner probably readied `next` just before parking and will run it in a moment.
+      // Taken now, the pair would run on two threads, each hand-off a wake-up and every
+      // channel operation moving cache lines between cores. So sleep first, as Go does
+      // (usleep(3)): with Linux's 50 us timer slack that is about 60 us, and the stealer's
+      // CPU is free meanwhile. Measured against a yield and against spinning 3 or 50 us
+      // (bench/RESULTS.md): only sleeping keeps a hand-off chain on one thread.
+      timespec grace{0, 3000};
+      nanosleep(&grace, nullptr);
       if (!runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) continue;
       batch[batch_head % kSize].store(next, std::memory_order_relaxed);
       return 1;
