@@ -7,14 +7,37 @@
 #include <elfutils/libdwfl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace gocxx::diag {
 
 namespace {
+
+// The scopes (subprogram, inlined calls, blocks) under `parent` that hold `pc`, appended to
+// `chain` outermost first. dwarf_getscopes descends only into DIEs that cover the PC, but GCC
+// may nest a function's body where none does: a lambda's operator() inside its closure type,
+// inside the abstract instance of the enclosing function (seen at -O1). So this walks every DIE.
+bool find_scopes(Dwarf_Die* parent, Dwarf_Addr pc, std::vector<Dwarf_Die>& chain) {
+  Dwarf_Die child;
+  if (dwarf_child(parent, &child) != 0) return false;
+  do {
+    int tag = dwarf_tag(&child);
+    bool code = tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+                tag == DW_TAG_lexical_block;
+    if (code && dwarf_haspc(&child, pc) == 1) {
+      chain.push_back(child);
+      find_scopes(&chain.back(), pc, chain);
+      return true;
+    }
+    if (dwarf_haschildren(&child) && find_scopes(&child, pc, chain)) return true;
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return false;
+}
 
 std::string demangle(const char* name) {
   if (!name) return "?";
@@ -159,13 +182,20 @@ class Symbolizer {
     Dwarf_Die* cu = dwfl_module_addrdie(module, lookup_pc, &bias);
     Dwarf_Die* innermost = nullptr;
     int n = cu ? dwarf_getscopes(cu, lookup_pc - bias, &innermost) : 0;
-    Dwarf_Die* scopes = nullptr;
-    int nscopes = n > 0 ? dwarf_getscopes_die(&innermost[0], &scopes) : 0;
+    std::vector<Dwarf_Die> scopes;  // innermost first
+    if (n > 0) {
+      Dwarf_Die* nesting = nullptr;
+      int count = dwarf_getscopes_die(&innermost[0], &nesting);
+      scopes.assign(nesting, nesting + std::max(count, 0));
+      std::free(nesting);
+    } else if (cu && find_scopes(cu, lookup_pc - bias, scopes)) {
+      std::reverse(scopes.begin(), scopes.end());
+    }
     std::free(innermost);
     Dwarf_Files* files = nullptr;
     std::size_t nfiles = 0;
     if (cu) dwarf_getsrcfiles(cu, &files, &nfiles);
-    for (int i = 0; i < nscopes; ++i) {
+    for (std::size_t i = 0; i < scopes.size(); ++i) {
       int tag = dwarf_tag(&scopes[i]);
       if (tag == DW_TAG_subprogram) break;
       if (tag != DW_TAG_inlined_subroutine) continue;
@@ -186,7 +216,6 @@ class Symbolizer {
         line = static_cast<int>(call_line);
       }
     }
-    std::free(scopes);
     outer.file = file;
     outer.line = line;
     frames.push_back(outer);
@@ -367,19 +396,14 @@ Symbolizer& symbolizer() {
 // inlined from the headers that are runtime glue (go()/run() thunks, channel operations and
 // select, which Go's traceback hides as runtime.chansend/selectgo). Public calls that Go shows
 // (sync.(*WaitGroup).Wait, time.Sleep) stay.
-bool is_runtime_function(const std::string& function) {
+bool is_runtime_frame(const Frame& f) {
   for (const char* prefix : {"gocxx::detail::", "gocxx::diag::", "gocxx::debug::",
                              "gocxx::leakcheck::", "boost::context", "make_fcontext",
                              "jump_fcontext", "std::__invoke", "std::invoke", "std::__apply",
                              "std::apply", "gocxx::go<", "gocxx::run<", "gocxx::blocking<",
                              "gocxx::panic<", "gocxx::Chan<", "gocxx::select<"}) {
-    if (function.rfind(prefix, 0) == 0) return true;
+    if (f.function.rfind(prefix, 0) == 0) return true;
   }
-  return false;
-}
-
-bool is_runtime_frame(const Frame& f) {
-  if (is_runtime_function(f.function)) return true;
   for (const char* header : {"/gocxx/runtime.hpp", "/gocxx/chan.hpp"}) {
     std::size_t n = std::strlen(header);
     if (f.file.size() >= n && f.file.compare(f.file.size() - n, n, header) == 0) return true;
@@ -406,14 +430,9 @@ Frame creator_frame(std::uintptr_t create_pc) {
   if (!create_pc) return {};
   // The call to go() is inlined into its caller: the first frame that is not gocxx's own
   // (gocxx::go is inlined at the call site) is the function that called go().
-  std::vector<Frame> frames = symbolize(create_pc);
-  for (Frame& f : frames) {
+  for (Frame& f : symbolize(create_pc)) {
     if (!is_runtime_frame(f)) return std::move(f);
   }
-  // GCC's debug info sometimes loses the inline chain at the call: no inlined scope covers it,
-  // and the line table gives go()'s own line in runtime.hpp. The function holding the code is
-  // still the one that called go(), unless it is gocxx's own; its line is then go()'s.
-  if (!frames.empty() && !is_runtime_function(frames.back().function)) return std::move(frames.back());
   return {};
 }
 
