@@ -210,16 +210,12 @@ class Defer {
   // Runs the deferred calls LIFO at a normal return. If one panics, stops and lets it escape
   // (the caller then continues with unwind()).
   void run_normally() {
-    while (top_) {
-      Node* n = pop();
-      struct Destroy {
-        Node* n;
-        ~Destroy() {
-          if (n->destroy) n->destroy(n);
-        }
-      } destroy{n};
-      n->run(n);
-    }
+    if (!top_) return;
+    // The first call apart: it is usually the last one pushed, in the same inlined function, so
+    // the compiler sees which it is and calls it directly (often the only one: Go's open-coded
+    // defer). The loop's calls stay indirect.
+    run_top();
+    while (top_) run_top();
   }
 
   // Runs the remaining deferred calls LIFO while `pending` (a panic in flight) unwinds, then
@@ -282,6 +278,19 @@ class Defer {
     Node* n = top_;
     top_ = n->prev;
     return n;
+  }
+  [[gnu::always_inline]] void run_top() {
+    Node* n = pop();
+    // Read before the call, which the compiler must assume changes memory: for the first call
+    // it then knows that a trivial one has nothing to destroy.
+    struct Destroy {
+      Node* n;
+      void (*destroy)(Node*) noexcept;
+      ~Destroy() {
+        if (destroy) destroy(n);
+      }
+    } destroy{n, n->destroy};
+    n->run(n);
   }
   void discard() noexcept;
 
