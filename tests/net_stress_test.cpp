@@ -41,6 +41,7 @@
 #include <gocxx/sync.hpp>
 #include <gocxx/time.hpp>
 
+#include "temp_dir.hpp"
 #include "test_util.hpp"
 
 namespace net = gocxx::net;
@@ -52,6 +53,7 @@ using gocxx::test::expect_returns;
 using gocxx::test::join_goroutines;
 using gocxx::test::run_with;
 using gocxx::test::scaled;
+using gocxx::test::TempDir;
 using gocxx::detail::WaitReason;
 using namespace std::chrono_literals;
 using testing::AllOf;
@@ -192,28 +194,6 @@ int scaled_at_least(int n, int floor) { return std::max(scaled(n), floor); }
 std::string addr_of(int port) { return "127.0.0.1:" + std::to_string(port); }
 
 // A temporary directory for Unix sockets, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/gocxx_net_stress.XXXXXX";
-    if (::mkdtemp(tmpl)) path_ = tmpl;
-  }
-  ~TempDir() {
-    if (path_.empty()) return;
-    if (DIR* dir = ::opendir(path_.c_str())) {
-      while (dirent* e = ::readdir(dir)) {
-        if (e->d_name[0] != '.') ::unlink((path_ + "/" + e->d_name).c_str());
-      }
-      ::closedir(dir);
-    }
-    ::rmdir(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // In a forked process (no gocxx there): closes every inherited descriptor, waits, connects
 // to 127.0.0.1:port, waits, writes `data`, and exits (closing the connection).
 [[noreturn]] void external_peer(int port, std::chrono::milliseconds before_connect,
@@ -421,8 +401,7 @@ TEST(NetStress, TenThousandConnectionsAtOnceFourProcs) {
 // The same over Unix sockets (no ports, no TIME_WAIT), fewer of them.
 TEST(NetStress, UnixConnectionsAtOnce) {
   warm_up_poller();
-  TempDir dir;
-  ASSERT_FALSE(dir.path().empty());
+  TempDir dir("gocxx_net_stress");
   const net::Stats before = net::stats();
   const int conns = scaled(2000);
   raise_nofile(static_cast<rlim_t>(2 * conns + before.open_fds + 100));
@@ -432,7 +411,7 @@ TEST(NetStress, UnixConnectionsAtOnce) {
   expect_returns(
       [&] {
         run_with(2, [&] {
-          auto [ln, err] = net::listen("unix", dir.path() + "/s.sock");
+          auto [ln, err] = net::listen("unix", dir.file("s.sock"));
           ASSERT_FALSE(err) << err;
           gocxx::go([ln, &f, &served]() mutable {
             for (;;) {
@@ -451,7 +430,7 @@ TEST(NetStress, UnixConnectionsAtOnce) {
           for (int i = 0; i < conns; ++i) {
             gocxx::go([&, id = static_cast<std::uint32_t>(i)] {
               std::vector<char> out, in;
-              auto [c, err] = net::dial("unix", dir.path() + "/s.sock");
+              auto [c, err] = net::dial("unix", dir.file("s.sock"));
               bool ok = !err;
               if (err) f.add("dial: " + err.message());
               for (std::uint32_t r = 0; ok && r < 3; ++r) ok = client_round(c, id, r, f, out, in);
@@ -809,9 +788,8 @@ void close_races(const std::string& network, const std::string& address, int ite
 }
 
 TEST(NetFdReuse, CloseRacesWithBlockedReadUnix) {
-  TempDir dir;
-  ASSERT_FALSE(dir.path().empty());
-  close_races("unix", dir.path() + "/race.sock", scaled(3000));
+  TempDir dir("gocxx_net_stress");
+  close_races("unix", dir.file("race.sock"), scaled(3000));
 }
 
 TEST(NetFdReuse, CloseRacesWithBlockedReadTcp) {

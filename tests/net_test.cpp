@@ -16,6 +16,7 @@
 // (a read that would fail at a deadline that was moved away); "fails at once" is asserted on
 // the error value (and on no connection being made). Every test runs under a hang guard
 // (gocxx::test::expect_returns: SIGQUIT goroutine dump after 120 s).
+#include "temp_dir.hpp"
 #include "test_util.hpp"
 
 #include <arpa/inet.h>
@@ -137,6 +138,7 @@ using gocxx::go;
 using gocxx::Result;
 using gocxx::test::go_until_parked;
 using gocxx::test::scaled;
+using gocxx::test::TempDir;
 using gocxx::time::TimePoint;
 
 constexpr auto kIOWait = gocxx::detail::WaitReason::kIOWait;
@@ -185,25 +187,6 @@ Chan<Result<std::size_t>> parked_read(net::Conn c, std::size_t n) {
 }
 
 // A temporary directory for Unix sockets (short path: sun_path holds 107 bytes).
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/gocxx-net-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
 // A listener with one dialed and one accepted connection.
 struct Pair {
   net::Listener ln;

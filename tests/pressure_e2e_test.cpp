@@ -24,11 +24,14 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 extern char** environ;
 
 namespace {
 
 using ::testing::HasSubstr;
+using gocxx::test::TempDir;
 namespace fs = std::filesystem;
 
 std::string read_file(const fs::path& p) {
@@ -44,22 +47,6 @@ std::size_t count(const std::string& text, const std::string& what) {
 
 // A temporary directory, removed with its contents unless the test failed (then kept for a
 // look, and named in the failure).
-class TempDir {
- public:
-  TempDir() {
-    char name[] = "/tmp/gocxx-pressure-e2e-XXXXXX";
-    EXPECT_NE(mkdtemp(name), nullptr);
-    path_ = name;
-  }
-  ~TempDir() {
-    if (!::testing::Test::HasFailure()) fs::remove_all(path_);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 struct PressureRun {
   int exit_code = -1;
   std::string output;  // gocxx-pressure's stdout and stderr
@@ -153,7 +140,7 @@ void expect_leak_at(const PressureRun& r, const std::string& site) {
 }
 
 TEST(PressureE2E, LeakyGocxxServiceIsALeakNamingTheHandler) {
-  TempDir tmp;
+  TempDir tmp("gocxx-pressure-e2e", TempDir::Keep::if_failed);
   PressureRun r = pressure(tmp, quick({GOCXX_PRESSURE_TARGET_BIN, "127.0.0.1:{port}"}));
   expect_leak_at(r, "pressure_target::handle_work");
   expect_files(r, {"report.html", "samples.csv", "latency.csv", "target.log", "dump-baseline.txt",
@@ -162,7 +149,7 @@ TEST(PressureE2E, LeakyGocxxServiceIsALeakNamingTheHandler) {
 }
 
 TEST(PressureE2E, FixedGocxxServiceIsClean) {
-  TempDir tmp;
+  TempDir tmp("gocxx-pressure-e2e", TempDir::Keep::if_failed);
   PressureRun r = pressure(tmp, quick({GOCXX_PRESSURE_TARGET_BIN, "127.0.0.1:{port}", "--fixed"}));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.report, HasSubstr("clean: no leak episode"));
@@ -172,7 +159,7 @@ TEST(PressureE2E, FixedGocxxServiceIsClean) {
 }
 
 TEST(PressureE2E, LeakyGoServiceIsALeakNamingTheHandler) {
-  TempDir tmp;
+  TempDir tmp("gocxx-pressure-e2e", TempDir::Keep::if_failed);
   std::string leaky = build_go_leaky(tmp);
   PressureRun r = pressure(tmp, quick({leaky, "-addr", "127.0.0.1:{port}"}));
   expect_leak_at(r, "main.handleWork");
@@ -185,7 +172,7 @@ TEST(PressureE2E, LeakyGoServiceIsALeakNamingTheHandler) {
 }
 
 TEST(PressureE2E, FixedGoServiceIsClean) {
-  TempDir tmp;
+  TempDir tmp("gocxx-pressure-e2e", TempDir::Keep::if_failed);
   std::string leaky = build_go_leaky(tmp);
   PressureRun r = pressure(tmp, quick({leaky, "-addr", "127.0.0.1:{port}", "-fixed"}));
   EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -195,7 +182,7 @@ TEST(PressureE2E, FixedGoServiceIsClean) {
 // The article's rule as it stands, "if goroutines exceed 5000, trigger leak analysis": the
 // default threshold, crossed for real by 2000 leaking requests a second for 4 s.
 TEST(PressureE2E, Crosses5000GoroutinesForReal) {
-  TempDir tmp;
+  TempDir tmp("gocxx-pressure-e2e", TempDir::Keep::if_failed);
   PressureRun r =
       pressure(tmp, {"--target", "http://127.0.0.1:{port}/work", "--rate", "2000/s", "--duration",
                      "4s", "--interval", "500ms", "--trace-seconds", "1", "--settle", "500ms", "--",
@@ -209,7 +196,7 @@ TEST(PressureE2E, Crosses5000GoroutinesForReal) {
 }
 
 TEST(PressureE2E, BadUsageExitsWithStatus2AndSaysWhy) {
-  TempDir tmp;
+  TempDir tmp("gocxx-pressure-e2e", TempDir::Keep::if_failed);
   struct Case {
     std::vector<std::string> args;
     std::string message;
@@ -245,7 +232,7 @@ int closed_port() {
 }
 
 TEST(PressureE2E, UnreachableTargetExitsWithStatus3AndAReport) {
-  TempDir tmp;
+  TempDir tmp("gocxx-pressure-e2e", TempDir::Keep::if_failed);
   std::string url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
   PressureRun r = pressure(tmp, {"--target", url, "--duration", "1s"});
   EXPECT_EQ(r.exit_code, 3) << r.output;
@@ -255,7 +242,7 @@ TEST(PressureE2E, UnreachableTargetExitsWithStatus3AndAReport) {
 }
 
 TEST(PressureE2E, TargetThatDiesMidRunKeepsThePartialReport) {
-  TempDir tmp;
+  TempDir tmp("gocxx-pressure-e2e", TempDir::Keep::if_failed);
   PressureRun r =
       pressure(tmp, {"--target", "http://127.0.0.1:{port}/work", "--rate", "50/s", "--duration",
                      "10s", "--interval", "200ms", "--", GOCXX_PRESSURE_TARGET_BIN,
@@ -268,7 +255,7 @@ TEST(PressureE2E, TargetThatDiesMidRunKeepsThePartialReport) {
 }
 
 TEST(PressureE2E, TargetThatFailsToStartExitsWithStatus3) {
-  TempDir tmp;
+  TempDir tmp("gocxx-pressure-e2e", TempDir::Keep::if_failed);
   PressureRun r = pressure(tmp, {"--duration", "1s", "--exec", "echo broken config; exit 7"});
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_THAT(r.report, HasSubstr("exited with status 7 during startup"));

@@ -16,6 +16,7 @@
 #include "engine/grader.hpp"
 #include "engine/report.hpp"
 #include "engine/session.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
@@ -23,24 +24,19 @@ namespace fs = std::filesystem;
 using namespace assess;
 using nlohmann::json;
 using ::testing::HasSubstr;
+using gocxx::test::TempDir;
 using ::testing::Not;
 
 const fs::path kBank = ASSESS_TEST_PRESSURE_BANK;
 const fs::path kDrill = kBank / "concurrency" / "01-both-calls";
 
 // A scratch directory for the test, removed at the end.
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("assess-pressure-test-" + std::to_string(std::random_device{}()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 // A copy of the tiny drill in a bank of its own (with the Go packages), to break.
 fs::path copy_drill(const TempDir& tmp) {
-  fs::path dir = tmp.path / "concurrency" / "01-both-calls";
+  fs::path dir = tmp / "concurrency" / "01-both-calls";
   fs::create_directories(dir.parent_path());
   fs::copy(kDrill, dir, fs::copy_options::recursive);
-  fs::create_directory_symlink(fs::canonical(kBank / "_lib"), tmp.path / "_lib");
+  fs::create_directory_symlink(fs::canonical(kBank / "_lib"), tmp / "_lib");
   return dir;
 }
 
@@ -83,7 +79,7 @@ TEST(PressureSpec, ParsesTheDrillSection) {
 }
 
 TEST(PressureSpec, RejectsMalformedDrills) {
-  TempDir tmp;
+  TempDir tmp{"assess-pressure-test"};
   fs::path dir = copy_drill(tmp);
   json good = json::parse(std::ifstream(dir / "item.json"))["fix"]["pressure"];
   auto with = [&](const char* key, json value) {
@@ -202,8 +198,8 @@ TEST(PressureReport, ShowsTheModeAndTheEvidenceOfFailedDrills) {
 // The Go runs: one grader, the build tree's warm GOCACHE (trusted code only).
 class PressureGo : public ::testing::Test {
  protected:
-  TempDir tmp;
-  Grader grader{{.scratch_base = tmp.path / "scratch", .cache = GoCache::shared, .gocache = ASSESS_TEST_GOCACHE}};
+  TempDir tmp{"assess-pressure-test"};
+  Grader grader{{.scratch_base = tmp / "scratch", .cache = GoCache::shared, .gocache = ASSESS_TEST_GOCACHE}};
   Item drill = load_item(kDrill);
   Files files(const char* solution) {
     Files f = read_files(kDrill / solution);

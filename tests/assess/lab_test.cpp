@@ -14,6 +14,7 @@
 #include "engine/bank.hpp"
 #include "engine/grader.hpp"
 #include "engine/lab.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
@@ -21,16 +22,11 @@ namespace fs = std::filesystem;
 using namespace assess;
 using nlohmann::json;
 using ::testing::HasSubstr;
+using gocxx::test::TempDir;
 using ::testing::Not;
 
 const fs::path kBank = ASSESS_TEST_LAB_BANK;
 const fs::path kLab = kBank / "concurrency" / "01-tiny-lab";
-
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("assess-lab-test-" + std::to_string(std::random_device{}()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::trunc) << text; }
 
@@ -45,7 +41,7 @@ std::string load_error(const fs::path& dir) {
 
 // A copy of the tiny lab with item.json's fix changed by `edit`.
 fs::path copy_lab(const TempDir& tmp, const std::function<void(json& fix)>& edit) {
-  fs::path dir = tmp.path / "concurrency" / "01-tiny-lab";
+  fs::path dir = tmp / "concurrency" / "01-tiny-lab";
   fs::remove_all(dir);
   fs::create_directories(dir.parent_path());
   fs::copy(kLab, dir, fs::copy_options::recursive);
@@ -74,7 +70,7 @@ TEST(LabSpec, ParsesTheLabSection) {
 }
 
 TEST(LabSpec, RejectsMalformedLabs) {
-  TempDir tmp;
+  TempDir tmp{"assess-lab-test"};
   auto rejects = [&](const std::function<void(json&)>& edit) { return load_error(copy_lab(tmp, edit)); };
   EXPECT_THAT(rejects([](json& f) { f["package"] = "item"; }),
               HasSubstr("fix.lab: a lab's service is a program: fix.package must be \"main\""));
@@ -174,8 +170,8 @@ std::vector<std::string> processes_under(const fs::path& dir) {
 
 class LabGo : public ::testing::Test {
  protected:
-  TempDir tmp;
-  Grader grader{{.scratch_base = tmp.path / "scratch", .cache = GoCache::shared, .gocache = ASSESS_TEST_GOCACHE}};
+  TempDir tmp{"assess-lab-test"};
+  Grader grader{{.scratch_base = tmp / "scratch", .cache = GoCache::shared, .gocache = ASSESS_TEST_GOCACHE}};
   Item lab = load_item(kLab);
   Files files(const char* solution) {
     Files f = read_files(kLab / solution);
@@ -185,7 +181,7 @@ class LabGo : public ::testing::Test {
   json grade(Files f, Pressure p = {}) {
     json r;
     gocxx::run([&] { r = grader.grade(lab, Answer{.files = std::move(f)}, p); });
-    EXPECT_THAT(processes_under(tmp.path / "scratch"), ::testing::IsEmpty());
+    EXPECT_THAT(processes_under(tmp / "scratch"), ::testing::IsEmpty());
     return r;
   }
   // The schema the dashboard renders (issue 15's assess.lab).
@@ -271,7 +267,7 @@ func work(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }
   EXPECT_THAT(crash["message"].get<std::string>(), HasSubstr("the service exited with status 2 before it answered"));
   EXPECT_THAT(crash["message"].get<std::string>(), HasSubstr("panic: no config"));  // its log
   EXPECT_THAT(crash["message"].get<std::string>(), HasSubstr("/item/main.go:"));    // paths rewritten
-  EXPECT_THAT(crash.dump(), Not(HasSubstr(tmp.path.string())));
+  EXPECT_THAT(crash.dump(), Not(HasSubstr(tmp.path().string())));
 
   json deaf = grade({{"main.go", R"(package main
 

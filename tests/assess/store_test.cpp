@@ -24,6 +24,7 @@
 
 #include "engine/store_input.hpp"
 #include "engine/store_sqlite.hpp"
+#include "temp_dir.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -31,24 +32,9 @@ namespace {
 using namespace assess;
 namespace fs = std::filesystem;
 using testing::HasSubstr;
+using gocxx::test::TempDir;
 
 // A fresh directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "store_test.XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path operator/(const char* name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
 // The message of the exception f throws as E ("<no exception>" if none).
 template <class E>
 std::string error_of(const std::function<void()>& f) {
