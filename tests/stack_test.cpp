@@ -3,15 +3,23 @@
 // (nil dereference) on a goroutine.
 #include <gmock/gmock.h>
 #include <signal.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -74,6 +82,39 @@ bool readable(std::uintptr_t addr) {
   return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == 1;
 }
 
+// Counts, among `count` new stacks of `size` bytes (all alive at once), those whose guard page
+// is readable and those whose own pages are not.
+struct GuardCheck {
+  int unguarded = 0, unreadable = 0;
+};
+GuardCheck check_new_stacks(int count, std::size_t size) {
+  GuardCheck result;
+  run_with(2, [&] {
+    gocxx::Chan<int> gate;
+    gocxx::sync::WaitGroup ready, exited;
+    std::atomic<int> unguarded{0}, unreadable{0};
+    ready.add(count);
+    exited.add(count);
+    for (int i = 0; i < count; ++i) {
+      gocxx::go(gocxx::SpawnOptions{.stack_size = size}, [&, gate]() mutable {
+        const gocxx::detail::Stack& s = current_g()->stack;
+        auto guard = reinterpret_cast<std::uintptr_t>(s.guard);
+        auto bottom = reinterpret_cast<std::uintptr_t>(s.bottom);
+        if (readable(guard)) unguarded.fetch_add(1);
+        if (!readable(bottom) || !readable(bottom + s.size - 1)) unreadable.fetch_add(1);
+        ready.done();
+        gate.recv();  // all alive at once, so every stack is a new one
+        exited.done();
+      });
+    }
+    ready.wait();
+    result = {unguarded.load(), unreadable.load()};
+    gate.close();
+    exited.wait();
+  });
+  return result;
+}
+
 }  // namespace
 
 // ---- every stack has a guard -------------------------------------------------------------
@@ -81,33 +122,34 @@ bool readable(std::uintptr_t addr) {
 // Guards are installed for a batch of slots at a time: each of many new stacks, across batches
 // and with the first one of each, has its guard page right below it, and only there.
 TEST(Stack, EveryNewStackHasItsGuardPage) {
-  static constexpr int kCount = 100;  // three batches and some
   // A stack size of its own: these stacks are new, not taken from the pool of earlier tests.
-  static constexpr std::size_t kSize = 136 << 10;
-  run_with(2, [] {
-    gocxx::Chan<int> gate;
-    gocxx::sync::WaitGroup ready, exited;
-    std::atomic<int> unguarded{0}, unreadable{0};
-    ready.add(kCount);
-    exited.add(kCount);
-    for (int i = 0; i < kCount; ++i) {
-      gocxx::go(gocxx::SpawnOptions{.stack_size = kSize}, [&, gate]() mutable {
-        const gocxx::detail::Stack& s = current_g()->stack;
-        auto guard = reinterpret_cast<std::uintptr_t>(s.guard);
-        auto bottom = reinterpret_cast<std::uintptr_t>(s.bottom);
-        if (readable(guard)) unguarded.fetch_add(1);
-        if (!readable(bottom) || !readable(bottom + kSize - 1)) unreadable.fetch_add(1);
-        ready.done();
-        gate.recv();  // all alive at once, so every stack is a new one
-        exited.done();
-      });
+  GuardCheck c = check_new_stacks(100, 136 << 10);  // three batches and some
+  EXPECT_EQ(c.unguarded, 0) << "stacks without a guard page, of 100";
+  EXPECT_EQ(c.unreadable, 0) << "stacks with an unreadable end, of 100";
+}
+
+// Where process_madvise is refused (a container's seccomp filter, an older kernel), each stack
+// is guarded alone, as before batching.
+TEST(StackDeathTest, GuardsWithoutProcessMadvise) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto refused = [] {
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_madvise, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+      std::fprintf(stderr, "no seccomp filter: %s\n", std::strerror(errno));
+      std::_Exit(1);
     }
-    ready.wait();
-    EXPECT_EQ(unguarded.load(), 0) << "stacks without a guard page, of " << kCount;
-    EXPECT_EQ(unreadable.load(), 0) << "stacks with an unreadable end, of " << kCount;
-    gate.close();
-    exited.wait();
-  });
+    GuardCheck c = check_new_stacks(40, 140 << 10);
+    std::fprintf(stderr, "unguarded %d, unreadable %d\n", c.unguarded, c.unreadable);
+    std::_Exit(0);
+  };
+  EXPECT_EXIT(refused(), testing::ExitedWithCode(0), "unguarded 0, unreadable 0\n");
 }
 
 // Regression: with the default vm.max_map_count (65530) only the first ~24.5k stacks used to get a

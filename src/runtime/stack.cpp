@@ -156,12 +156,18 @@ void install_guard(char* page) {
 // false when it cannot (seccomp, an older kernel, a partial result); the caller then guards each
 // slot alone, which is harmless where a batch got part of the way (installing twice is a no-op).
 bool install_guards_batched(char* first, std::size_t n, std::size_t slot) {
-  if (!guards().regions.load(std::memory_order_relaxed)) return false;
+  static bool unavailable = false;  // written and read under the slab lock
+  if (unavailable || !guards().regions.load(std::memory_order_relaxed)) return false;
   static const int self = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));  // close-on-exec
-  if (self < 0) return false;
   iovec pages[kGuardBatch];
   for (std::size_t i = 0; i < n; ++i) pages[i] = {first + i * slot, page_size()};
-  long advised = syscall(SYS_process_madvise, self, pages, n, MADV_GUARD_INSTALL, 0);
+  long advised =
+      self < 0 ? -1 : syscall(SYS_process_madvise, self, pages, n, MADV_GUARD_INSTALL, 0);
+  // Refused outright (no pidfd, a seccomp filter, a kernel without it): one stack at a time
+  // from now on, rather than a failing call per stack.
+  if (self < 0 || (advised < 0 && errno != EINTR && errno != EAGAIN && errno != ENOMEM)) {
+    unavailable = true;
+  }
   return advised == static_cast<long>(n * page_size());
 }
 
