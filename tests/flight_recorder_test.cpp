@@ -147,7 +147,9 @@ TEST(FlightRecorder, KeepsTheLatestWindowInBoundedMemoryUnderABusyWorkload) {
         EXPECT_GT(t.overwritten, 0u);
         EXPECT_FALSE(t.mentions("frtest::mark"));
         // The busy goroutines were created at the start: named from their start/stop records.
-        EXPECT_TRUE(t.mentions("frtest::start_busy_echo"));
+        EXPECT_TRUE(t.mentions("frtest::start_busy_echo"))
+            << "window: " << t.events.size() << " events over " << (t.end_ns - t.start_ns) / 1e6
+            << " ms, " << t.with("X").size() << " slices, dropped " << t.dropped;
       }
     }
     EXPECT_GT(most, 0u);
